@@ -1,0 +1,3 @@
+//! The host ABIs a plugin can be written against.
+
+pub mod seed;

@@ -1,0 +1,154 @@
+//! The `"host"` imports of the seed ABI (see the seed README):
+//! `get_id`, `get_addr`, `get_value_size`, `get_value_addr`, `set_value`,
+//! `lua_exec`, `lua_eval`, and one `nvim_<name>` per API function of the
+//! running Neovim. Values cross by id; everything read from the guest is
+//! bounds- and id-checked, and every failure becomes a trap carrying an
+//! [`Error`] that names the import.
+
+use wasmtime::{Caller, Engine, Linker};
+
+use crate::error::{Error, Result};
+use crate::nvim::Nvim;
+use crate::reentry;
+use crate::runtime;
+use crate::state::{HostState, read_bytes, write_bytes};
+
+/// The import module name of the seed ABI.
+pub const MODULE: &str = "host";
+
+type Ret<T> = wasmtime::Result<T>;
+
+/// Wraps an import's error so the caller sees which import failed.
+fn fail(import: &str) -> impl FnOnce(Error) -> wasmtime::Error + '_ {
+    move |e| wasmtime::Error::new(e.context(import))
+}
+
+/// Builds the linker every plugin is instantiated with.
+pub fn linker(engine: &Engine, nvim: &Nvim) -> Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    let internal = |e: wasmtime::Error| Error::Internal(format!("defining host imports: {e:#}"));
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
+    define_values(&mut linker).map_err(internal)?;
+    define_lua(&mut linker).map_err(internal)?;
+    for (index, api) in nvim.api.iter().enumerate() {
+        define_api(&mut linker, index, &api.name, api.takes_args, api.returns).map_err(internal)?;
+    }
+    Ok(linker)
+}
+
+fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(MODULE, "get_id", |mut caller: Caller<'_, HostState>| -> Ret<u32> {
+        caller.data_mut().values.reserve().map_err(fail("get_id"))
+    })?;
+    linker.func_wrap(MODULE, "get_addr", |ptr: u32| -> u32 { ptr })?;
+    linker.func_wrap(MODULE, "get_value_size", |caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+        // Sizes are capped far below 4 GiB (values::MAX_BYTES).
+        caller.data().values.size(id).map(|n| n as u32).map_err(fail("get_value_size"))
+    })?;
+    linker.func_wrap(MODULE, "get_value_addr", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+        get_value_addr(&mut caller, id).map_err(fail("get_value_addr"))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "set_value",
+        |mut caller: Caller<'_, HostState>, id: u32, ptr: u32, size: u32| -> Ret<()> {
+            set_value(&mut caller, id, ptr, size).map_err(fail("set_value"))
+        },
+    )?;
+    Ok(())
+}
+
+/// Host calls the guest's `alloc(size)`, copies the value there and forgets
+/// the id: the guest owns that memory from now on.
+fn get_value_addr(caller: &mut Caller<'_, HostState>, id: u32) -> Result<u32> {
+    let size = caller.data().values.size(id)?;
+    let guest = caller.data().guest()?;
+    let (alloc, memory) = (guest.alloc.clone(), guest.memory);
+    let ptr = alloc.call(&mut *caller, size as u32).map_err(|e| Error::from_wasm(e).context("alloc"))?;
+    if ptr == 0 && size > 0 {
+        return Err(Error::abi(format!("alloc({size}) returned 0")));
+    }
+    let bytes = caller.data_mut().values.take(id)?;
+    write_bytes(&mut *caller, memory, ptr, &bytes)?;
+    Ok(ptr)
+}
+
+/// Host copies the bytes under `id`, then calls the guest's
+/// `dealloc(ptr, size)`: the guest gives that memory up.
+fn set_value(caller: &mut Caller<'_, HostState>, id: u32, ptr: u32, size: u32) -> Result<()> {
+    let state = caller.data();
+    state.values.check_settable(id)?;
+    state.values.check_room(size as usize)?;
+    let guest = state.guest()?;
+    let (dealloc, memory) = (guest.dealloc.clone(), guest.memory);
+    let bytes = read_bytes(&*caller, memory, ptr, size)?;
+    caller.data_mut().values.set(id, bytes)?;
+    dealloc.call(&mut *caller, (ptr, size)).map_err(|e| Error::from_wasm(e).context("dealloc"))
+}
+
+fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.func_wrap(MODULE, "lua_exec", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+        let code = caller.data_mut().values.take(id).map_err(fail("lua_exec"))?;
+        let plugin = caller.data().plugin.clone();
+        run_lua(&mut caller, |rt| rt.nvim.exec(&plugin, &code)).map_err(fail("lua_exec"))
+    })?;
+    linker.func_wrap(MODULE, "lua_eval", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+        let code = caller.data_mut().values.take(id).map_err(fail("lua_eval"))?;
+        let plugin = caller.data().plugin.clone();
+        let json = run_lua(&mut caller, |rt| rt.nvim.eval(&plugin, &code)).map_err(fail("lua_eval"))?;
+        caller.data_mut().values.insert(json).map_err(fail("lua_eval"))
+    })?;
+    Ok(())
+}
+
+/// Runs Lua for the guest: first shows the output the guest has printed so
+/// far (so it appears in order), and publishes the caller so Lua may call
+/// back into this plugin.
+fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
+    let rt = runtime::get()?;
+    rt.show_output(caller.data());
+    reentry::while_waiting(caller, || f(rt))
+}
+
+fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_args: bool, returns: bool) -> wasmtime::Result<()> {
+    match (takes_args, returns) {
+        (true, true) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+            let result = call_api(&mut caller, index, Some(id))?;
+            store_result(&mut caller, index, result)
+        }),
+        (true, false) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+            call_api(&mut caller, index, Some(id)).map(drop)
+        }),
+        (false, true) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>| -> Ret<u32> {
+            let result = call_api(&mut caller, index, None)?;
+            store_result(&mut caller, index, result)
+        }),
+        (false, false) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>| -> Ret<()> {
+            call_api(&mut caller, index, None).map(drop)
+        }),
+    }?;
+    Ok(())
+}
+
+fn api_name(index: usize) -> String {
+    runtime::get()
+        .ok()
+        .and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone()))
+        .unwrap_or_else(|| format!("nvim API #{index}"))
+}
+
+fn call_api(caller: &mut Caller<'_, HostState>, index: usize, args_id: Option<u32>) -> Ret<Option<Vec<u8>>> {
+    let args = match args_id {
+        Some(id) => Some(caller.data_mut().values.take(id).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?),
+        None => None,
+    };
+    run_lua(caller, |rt| rt.nvim.call_api(index, args.as_deref())).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))
+}
+
+fn store_result(caller: &mut Caller<'_, HostState>, index: usize, result: Option<Vec<u8>>) -> Ret<u32> {
+    caller
+        .data_mut()
+        .values
+        .insert(result.unwrap_or_else(|| b"null".to_vec()))
+        .map_err(|e| wasmtime::Error::new(e.context(api_name(index))))
+}

@@ -1,0 +1,27 @@
+//! wasm_nvim: Neovim plugins in any language that compiles to WebAssembly.
+//!
+//! This crate is a Lua C module for Neovim's LuaJIT (`require("wasm_nvim")`)
+//! that runs each plugin's `.wasm` with wasmtime in Neovim's own process.
+//! This file is only the entry point; see `module.rs` for the Lua API and
+//! `abi/seed.rs` for what plugins import.
+
+pub mod abi;
+pub mod convert;
+pub mod error;
+pub mod module;
+pub mod nvim;
+pub mod output;
+pub mod panics;
+pub mod plugin;
+pub mod reentry;
+pub mod registry;
+pub mod runtime;
+pub mod state;
+pub mod values;
+
+/// `luaopen_wasm_nvim`: what `require("wasm_nvim")` calls.
+#[cfg(feature = "module")]
+#[mlua::lua_module]
+fn wasm_nvim(lua: &mlua::Lua) -> mlua::Result<mlua::Table> {
+    module::build(lua)
+}

@@ -1,0 +1,162 @@
+//! The Lua-facing module table: `setup`, `plugins`, `version`, and one
+//! table per loaded plugin holding its functions.
+//!
+//! Functions raise plain string errors of the form
+//! `wasm_nvim: <plugin>.<function>: <what went wrong>`.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use mlua::{Lua, Table, Value};
+
+use crate::error::{Error, Result};
+use crate::plugin::Plugin;
+use crate::registry::{self, Found};
+use crate::runtime::{self, Runtime};
+
+/// Builds the table `require("wasm_nvim")` returns.
+pub fn build(lua: &Lua) -> mlua::Result<Table> {
+    crate::panics::install_hook();
+    let rt = runtime::init(lua).map_err(|e| mlua::Error::RuntimeError(format!("wasm_nvim: {e}")))?;
+    let module = lua.create_table()?;
+    module.set("version", env!("CARGO_PKG_VERSION"))?;
+    let this = module.clone();
+    let setup = lua.create_function(move |lua, opts: Value| {
+        let done = setup(rt, lua, &this, opts).map(|()| Value::Nil);
+        pair(lua, done.map_err(|e| format!("wasm_nvim.setup: {e}")))
+    })?;
+    module.set("setup", rt.nvim.wrap(setup).map_err(into_lua)?)?;
+    module.set("plugins", lua.create_function(move |lua, ()| plugins_info(rt, lua))?)?;
+    Ok(module)
+}
+
+fn into_lua(e: Error) -> mlua::Error {
+    mlua::Error::RuntimeError(format!("wasm_nvim: {e}"))
+}
+
+/// What a raw function returns to the Lua wrapper that raises string errors.
+fn pair(lua: &Lua, result: std::result::Result<Value, String>) -> mlua::Result<(bool, Value)> {
+    match result {
+        Ok(v) => Ok((true, v)),
+        Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Options {
+    debug: bool,
+}
+
+fn parse_options(rt: &Runtime, opts: Value) -> Result<Options> {
+    let mut out = Options::default();
+    let table = match opts {
+        Value::Nil => return Ok(out),
+        Value::Table(t) => t,
+        other => return Err(Error::value(format!("options must be a table, got {}", other.type_name()))),
+    };
+    for pair in table.pairs::<Value, Value>() {
+        let (key, value) = pair?;
+        let key = key.to_string().unwrap_or_default();
+        match (key.as_str(), value) {
+            ("debug", Value::Boolean(b)) => out.debug = b,
+            ("debug", other) => {
+                return Err(Error::value(format!("option 'debug' must be a boolean, got {}", other.type_name())));
+            }
+            (unknown, _) => rt.warn(&format!("wasm_nvim.setup: unknown option '{unknown}' (ignored)")),
+        }
+    }
+    Ok(out)
+}
+
+/// Finds every `wasm/*.wasm` on the runtimepath, loads each into its own
+/// `Store` and exposes it as `module[<stem>]`. A file that fails to load is
+/// skipped with a warning naming it; the others load. Calling it again
+/// reloads everything.
+fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result<()> {
+    let opts = parse_options(rt, opts)?;
+    rt.debug.set(opts.debug);
+    let files = rt.nvim.runtime_wasm_files()?;
+    rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
+    let mut loaded: Vec<Rc<Plugin>> = Vec::new();
+    for found in registry::discover(&files) {
+        match found {
+            Found::Load(c) => {
+                let started = Instant::now();
+                match Plugin::load(rt, &c.name, &c.path) {
+                    Ok(plugin) => {
+                        rt.log(|| {
+                            let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
+                            format!(
+                                "loaded '{}' from {} in {:.1} ms: {}",
+                                c.name,
+                                c.path.display(),
+                                started.elapsed().as_secs_f64() * 1e3,
+                                names.join(", ")
+                            )
+                        });
+                        loaded.push(Rc::new(plugin));
+                    }
+                    Err(e) => rt.warn(&format!("wasm_nvim: skipping plugin '{}' ({}): {e}", c.name, c.path.display())),
+                }
+            }
+            Found::Shadowed { path, by } => {
+                rt.log(|| format!("skipping {}: same name as {}, which comes first on the runtimepath", path.display(), by.display()))
+            }
+            Found::BadName { path, why } => rt.warn(&format!("wasm_nvim: skipping {}: {why}", path.display())),
+        }
+    }
+    let previous = rt.registry.borrow().all();
+    for old in previous {
+        module.raw_set(&*old.name, Value::Nil)?;
+    }
+    for plugin in &loaded {
+        module.raw_set(&*plugin.name, plugin_table(rt, lua, plugin)?)?;
+    }
+    rt.registry.borrow_mut().replace(loaded);
+    Ok(())
+}
+
+/// `{ <function> = callable, ... }` for one plugin.
+fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<Table> {
+    let table = lua.create_table_with_capacity(0, plugin.functions.len())?;
+    for (index, spec) in plugin.functions.iter().enumerate() {
+        let p = Rc::clone(plugin);
+        let raw = lua.create_function(move |lua, arg: Value| {
+            let result = call(rt, lua, &p, index, arg);
+            pair(lua, result.map_err(|e| format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)))
+        })?;
+        table.raw_set(spec.name.as_str(), rt.nvim.wrap(raw)?)?;
+    }
+    Ok(table)
+}
+
+/// Encodes the argument, calls the export, decodes the result.
+fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, index: usize, arg: Value) -> Result<Value> {
+    let spec = plugin.functions.get(index).ok_or_else(|| Error::Internal(format!("no function #{index}")))?;
+    let arg = if spec.takes_arg { Some(rt.nvim.conv.to_json(&arg).map_err(|e| e.context("argument"))?) } else { None };
+    match plugin.call(rt, index, arg)? {
+        Some(bytes) => rt.nvim.conv.from_json(lua, &bytes).map_err(|e| e.context("result")),
+        None => Ok(Value::Nil),
+    }
+}
+
+/// `plugins()`: `{ { name, path, functions = { { name, params, returns } } } }`.
+fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
+    let list = lua.create_table()?;
+    for plugin in rt.registry.borrow().all() {
+        let functions = lua.create_table()?;
+        for f in &plugin.functions {
+            let entry = lua.create_table()?;
+            entry.set("name", f.name.as_str())?;
+            entry.set("params", f.takes_arg)?;
+            entry.set("returns", f.returns)?;
+            functions.raw_push(entry)?;
+        }
+        let info = lua.create_table()?;
+        info.set("name", &*plugin.name)?;
+        info.set("path", plugin.path.to_string_lossy().as_ref())?;
+        info.set("functions", functions)?;
+        list.raw_push(info)?;
+    }
+    Ok(list)
+}

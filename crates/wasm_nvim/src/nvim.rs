@@ -1,0 +1,134 @@
+//! Calling Lua and the Neovim API on a plugin's behalf.
+//!
+//! Everything that touches Lua from a host import goes through [`Nvim`], so
+//! the conversions and the error wording live in one place. The handful of
+//! Lua helpers it needs are compiled once, from `helpers.lua`.
+
+use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value};
+
+use crate::convert::Conv;
+use crate::error::{Error, Result};
+
+/// One function of `api_info().functions`, resolved once.
+#[derive(Debug)]
+pub struct ApiFunction {
+    pub name: String,
+    /// Takes arguments: the import is `(u32)`, not `()`.
+    pub takes_args: bool,
+    /// Returns a value: the import is `-> u32`, not void.
+    pub returns: bool,
+    /// `vim.api[name]`; `None` for RPC-only functions Lua cannot call.
+    func: Option<Function>,
+}
+
+/// The Lua side of the host: conversions, the API table, helpers.
+#[derive(Debug)]
+pub struct Nvim {
+    pub lua: Lua,
+    pub conv: Conv,
+    pub api: Vec<ApiFunction>,
+    helpers: Table,
+}
+
+const HELPERS: &str = include_str!("helpers.lua");
+
+impl Nvim {
+    pub fn new(lua: &Lua) -> Result<Self> {
+        let helpers: Table = lua.load(HELPERS).set_name("=wasm_nvim/helpers.lua").eval()?;
+        let empty_dict_mt: Option<Table> = helpers.call_function("empty_dict_mt", ())?;
+        let listed: Vec<Table> = helpers.call_function("api_functions", ())?;
+        let api = listed
+            .into_iter()
+            .map(|f| {
+                Ok(ApiFunction {
+                    name: f.get("name")?,
+                    takes_args: f.get("takes_args")?,
+                    returns: f.get("returns")?,
+                    func: f.get("func")?,
+                })
+            })
+            .collect::<mlua::Result<Vec<_>>>()?;
+        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt }, api, helpers })
+    }
+
+    /// Wraps a raw function returning `(ok, value_or_message)` into one that
+    /// raises a plain string error (mlua would raise a userdata, which Lua
+    /// code cannot `:match()` or hand to `vim.notify`).
+    pub fn wrap(&self, raw: Function) -> Result<Function> {
+        Ok(self.helpers.call_function("wrap", raw)?)
+    }
+
+    /// Shows a plugin's output in `:messages` (scheduled when in a fast event).
+    pub fn echo(&self, text: &str, highlight: &str) -> Result<()> {
+        Ok(self.helpers.call_function("echo", (text, highlight))?)
+    }
+
+    /// `vim.notify` (scheduled when in a fast event).
+    pub fn notify(&self, msg: &str, level: Level) -> Result<()> {
+        Ok(self.helpers.call_function("notify", (msg, level as u8))?)
+    }
+
+    /// All `wasm/*.wasm` files on the runtimepath, in runtimepath order.
+    pub fn runtime_wasm_files(&self) -> Result<Vec<String>> {
+        Ok(self.helpers.call_function("wasm_files", ())?)
+    }
+
+    /// `lua_exec`: runs a chunk.
+    pub fn exec(&self, plugin: &str, code: &[u8]) -> Result<()> {
+        self.lua.load(code).set_name(chunk_name(plugin)).exec().map_err(|e| Error::from_lua(&e))
+    }
+
+    /// `lua_eval`: evaluates an expression (or, if it is not one, a chunk
+    /// with `return`), and encodes its first result as JSON.
+    pub fn eval(&self, plugin: &str, code: &[u8]) -> Result<Vec<u8>> {
+        let name = chunk_name(plugin);
+        let mut expr = Vec::with_capacity(code.len() + 7);
+        expr.extend_from_slice(b"return ");
+        expr.extend_from_slice(code);
+        let func = match self.lua.load(&expr[..]).set_name(&name).into_function() {
+            Ok(f) => f,
+            // Not an expression: a chunk with its own `return`? If not that
+            // either, the expression's syntax error is the one to report.
+            Err(as_expr) => self.lua.load(code).set_name(&name).into_function().map_err(|_| Error::from_lua(&as_expr))?,
+        };
+        let value: Value = func.call(()).map_err(|e| Error::from_lua(&e))?;
+        self.conv.to_json(&value)
+    }
+
+    /// `nvim_*`: calls API function `index` with a JSON array of arguments.
+    pub fn call_api(&self, index: usize, args: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+        let Some(api) = self.api.get(index) else {
+            return Err(Error::Internal(format!("no API function #{index}")));
+        };
+        let Some(func) = &api.func else {
+            return Err(Error::Lua(format!("{} is not callable from Lua (RPC only)", api.name)));
+        };
+        let args = match args {
+            None => MultiValue::new(),
+            Some(json) => match self.conv.from_json(&self.lua, json)? {
+                Value::Table(t) => t.sequence_values::<Value>().collect::<mlua::Result<MultiValue>>()?,
+                other => {
+                    return Err(Error::value(format!(
+                        "arguments must be a JSON array, got {}",
+                        other.type_name()
+                    )));
+                }
+            },
+        };
+        let result: Value = func.call(args).map_err(|e| Error::from_lua(&e))?;
+        if api.returns { self.conv.to_json(&result).map(Some) } else { Ok(None) }
+    }
+}
+
+fn chunk_name(plugin: &str) -> String {
+    format!("=wasm:{plugin}")
+}
+
+/// `vim.log.levels`.
+#[derive(Clone, Copy, Debug)]
+pub enum Level {
+    Debug = 1,
+    Info = 2,
+    Warn = 3,
+    Error = 4,
+}

@@ -1,0 +1,145 @@
+//! A plugin's WASI stdout and stderr, captured instead of written to the
+//! terminal (raw writes would garble Neovim's TUI).
+//!
+//! The guest's writes land in a bounded buffer; the host drains it into
+//! `:messages` before it runs Lua for the guest and when a call returns, so
+//! output keeps its order relative to what the plugin does in Neovim.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+
+/// Most bytes held between two drains; the rest is dropped and the drop noted.
+pub const MAX_PENDING: usize = 1 << 20;
+
+#[derive(Debug, Default)]
+struct Pending {
+    bytes: Vec<u8>,
+    dropped: usize,
+}
+
+/// One captured stream (a plugin has two: stdout and stderr).
+#[derive(Clone, Debug, Default)]
+pub struct Capture {
+    pending: Arc<Mutex<Pending>>,
+}
+
+impl Capture {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A poisoned lock only means a writer panicked mid-append; the bytes
+        // are still a valid Vec, so keep using them.
+        self.pending.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn append(&self, data: &[u8]) {
+        let mut p = self.lock();
+        let room = MAX_PENDING.saturating_sub(p.bytes.len());
+        let kept = data.len().min(room);
+        p.bytes.extend_from_slice(&data[..kept]);
+        p.dropped += data.len() - kept;
+    }
+
+    /// Takes what was written so far as text (lossy for bytes that are not
+    /// UTF-8), without its final newline. `None` when nothing was written.
+    pub fn drain(&self) -> Option<String> {
+        let mut p = self.lock();
+        if p.bytes.is_empty() && p.dropped == 0 {
+            return None;
+        }
+        let bytes = std::mem::take(&mut p.bytes);
+        let dropped = std::mem::take(&mut p.dropped);
+        drop(p);
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        if dropped > 0 {
+            text.push_str(&format!("\n[{dropped} more bytes of output dropped]"));
+        }
+        Some(text)
+    }
+}
+
+impl IsTerminal for Capture {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for Capture {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for Capture {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for Capture {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.append(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        // Never blocks: what does not fit is counted as dropped.
+        Ok(64 * 1024)
+    }
+}
+
+impl tokio::io::AsyncWrite for Capture {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.append(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drain_takes_text_once_and_trims_the_last_newline() {
+        let c = Capture::default();
+        c.append(b"hello\nworld\n");
+        assert_eq!(c.drain().as_deref(), Some("hello\nworld"));
+        assert_eq!(c.drain(), None);
+    }
+
+    #[test]
+    fn overflow_is_dropped_and_reported() {
+        let c = Capture::default();
+        c.append(&vec![b'x'; MAX_PENDING + 10]);
+        let text = c.drain().unwrap_or_default();
+        assert!(text.ends_with("[10 more bytes of output dropped]"), "{}", &text[text.len() - 40..]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_shown_lossily() {
+        let c = Capture::default();
+        c.append(b"a\xffb");
+        assert_eq!(c.drain().as_deref(), Some("a\u{fffd}b"));
+    }
+}

@@ -1,0 +1,250 @@
+//! One loaded plugin: its compiled module, its `Store`, its exports.
+//!
+//! Each plugin has its own `Store` (own memory, own values), so one plugin
+//! cannot read another's memory. A call takes the `Store` out of the plugin
+//! for its duration, so no borrow is held while wasm or Lua runs; a call
+//! that arrives while the `Store` is out is a re-entrant one and goes
+//! through the waiting host import's `Caller` (see [`crate::reentry`]).
+//! A call that traps poisons the instance: when the outermost call returns
+//! the `Store` is dropped and the next call instantiates afresh.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use wasmtime::{AsContextMut, InstancePre, Module, Store};
+
+use crate::error::{Error, Result};
+use crate::panics;
+use crate::reentry;
+use crate::runtime::Runtime;
+use crate::state::{ExportFn, Guest, HostState, MAX_DEPTH};
+
+/// A function a plugin declares in its `functionality` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSpec {
+    pub name: String,
+    /// `params` is not `"void"`: the export takes one value id.
+    pub takes_arg: bool,
+    /// `returns` is not `"void"`: the export returns one value id.
+    pub returns: bool,
+}
+
+enum Slot {
+    /// Instantiated and idle.
+    Ready(Box<Store<HostState>>),
+    /// A call is running (the `Store` is on that call's stack).
+    InUse,
+    /// Not instantiated (after a trap): the next call instantiates.
+    Empty,
+}
+
+pub struct Plugin {
+    pub name: Arc<str>,
+    pub path: PathBuf,
+    pub functions: Vec<FunctionSpec>,
+    pre: InstancePre<HostState>,
+    key: u64,
+    slot: RefCell<Slot>,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("name", &self.name).field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// Reads, compiles, links and instantiates `path`, then asks it for its
+    /// `functionality` and checks that every function it lists is exported
+    /// with the declared shape.
+    pub fn load(rt: &Runtime, name: &str, path: &Path) -> Result<Plugin> {
+        let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
+        if !bytes.starts_with(b"\0asm") {
+            return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
+        }
+        let module = Module::new(&rt.engine, &bytes).map_err(|e| Error::load(format!("invalid module: {e:#}")))?;
+        let pre = rt.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
+        let name: Arc<str> = name.into();
+        let key = rt.new_key();
+        let mut store = instantiate(rt, &pre, &name, key)?;
+        let functionality = store.data().guest()?.functionality.clone();
+        let listed = invoke(&mut store, &ExportFn::Ret(functionality), None)
+            .map_err(|e| e.context("functionality"));
+        rt.show_output(store.data());
+        store.data_mut().values.clear();
+        let json = listed?.ok_or_else(|| Error::Internal("functionality returned nothing".into()))?;
+        let functions = parse_functionality(&json).map_err(|e| e.context("functionality"))?;
+        let plugin = Plugin { name, path: path.to_owned(), functions, pre, key, slot: RefCell::new(Slot::Empty) };
+        plugin.resolve_exports(&mut store)?;
+        *plugin.slot.borrow_mut() = Slot::Ready(Box::new(store));
+        Ok(plugin)
+    }
+
+    fn resolve_exports(&self, store: &mut Store<HostState>) -> Result<()> {
+        let instance = store.data().instance.ok_or_else(|| Error::Internal("no instance".into()))?;
+        let exports = self
+            .functions
+            .iter()
+            .map(|f| ExportFn::lookup(&instance, &mut *store, &f.name, f.takes_arg, f.returns))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(guest) = store.data_mut().guest.as_mut() {
+            guest.exports = exports;
+        }
+        Ok(())
+    }
+
+    /// Calls function `index` of [`Self::functions`] with an encoded
+    /// argument; returns the encoded result.
+    pub fn call(&self, rt: &Runtime, index: usize, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+        let taken = std::mem::replace(&mut *self.slot.borrow_mut(), Slot::InUse);
+        let mut store = match taken {
+            Slot::Ready(store) => store,
+            Slot::InUse => {
+                return reentry::with_waiting(self.key, |caller| invoke_export(caller, index, arg)).unwrap_or_else(|| {
+                    Err(Error::Internal("the plugin is busy and no host import is waiting on Lua".into()))
+                });
+            }
+            Slot::Empty => match self.reinstantiate(rt) {
+                Ok(store) => Box::new(store),
+                Err(e) => {
+                    *self.slot.borrow_mut() = Slot::Empty;
+                    return Err(e);
+                }
+            },
+        };
+        let result = invoke_export(&mut *store, index, arg);
+        rt.show_output(store.data());
+        store.data_mut().values.clear();
+        let poisoned = store.data().poisoned;
+        *self.slot.borrow_mut() = if poisoned { Slot::Empty } else { Slot::Ready(store) };
+        if poisoned {
+            rt.log(|| format!("{}: instance dropped after a failed call; the next call starts afresh", self.name));
+        }
+        result
+    }
+
+    fn reinstantiate(&self, rt: &Runtime) -> Result<Store<HostState>> {
+        rt.log(|| format!("{}: instantiating afresh", self.name));
+        let mut store = instantiate(rt, &self.pre, &self.name, self.key)?;
+        self.resolve_exports(&mut store)?;
+        Ok(store)
+    }
+}
+
+/// A new `Store` with the module instantiated, the seed exports resolved and
+/// the WASI reactor initializer (`_initialize`) run if there is one.
+fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key: u64) -> Result<Store<HostState>> {
+    let mut store = Store::new(&rt.engine, HostState::new(name.clone(), key));
+    let instance = panics::catch(|| pre.instantiate(&mut store))?
+        .map_err(|e| Error::from_wasm(e).context("instantiating"))?;
+    let guest = Guest::resolve(&instance, &mut store)?;
+    store.data_mut().guest = Some(guest);
+    store.data_mut().instance = Some(instance);
+    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+        let run = panics::catch(|| init.call(&mut store, ()))?;
+        rt.show_output(store.data());
+        run.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
+    }
+    Ok(store)
+}
+
+fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, index: usize, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+    let func = ctx.as_context_mut().data().guest()?.exports.get(index).cloned();
+    let func = func.ok_or_else(|| Error::Internal(format!("no export #{index}")))?;
+    invoke(ctx, &func, arg)
+}
+
+/// Calls an export: stores the argument under a fresh id, calls, takes the
+/// returned id. A trap or panic poisons the instance.
+fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+    let mut ctx = ctx.as_context_mut();
+    let state = ctx.data_mut();
+    if state.depth >= MAX_DEPTH {
+        return Err(Error::Limit(format!("calls nested deeper than {MAX_DEPTH} into one plugin")));
+    }
+    let arg_id = arg.map(|bytes| state.values.insert(bytes)).transpose()?;
+    state.depth += 1;
+    let outcome = panics::catch(|| func.call(&mut ctx, arg_id));
+    let state = ctx.data_mut();
+    state.depth -= 1;
+    let returned = match outcome {
+        Ok(Ok(returned)) => returned,
+        Ok(Err(trap)) => {
+            state.poisoned = true;
+            return Err(Error::from_wasm(trap));
+        }
+        Err(panic) => {
+            state.poisoned = true;
+            return Err(panic);
+        }
+    };
+    match returned {
+        Some(id) => state.values.take(id).map(Some).map_err(|e| e.context("returned id")),
+        None => Ok(None),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSpec {
+    name: String,
+    #[serde(default)]
+    params: serde_json::Value,
+    #[serde(default)]
+    returns: serde_json::Value,
+}
+
+/// `"void"` (or a missing field) means none; any other value means one id.
+fn is_void(v: &serde_json::Value) -> bool {
+    v.is_null() || v.as_str() == Some("void")
+}
+
+/// Parses the JSON array `functionality` returns.
+pub fn parse_functionality(json: &[u8]) -> Result<Vec<FunctionSpec>> {
+    let raw: Vec<RawSpec> = serde_json::from_slice(json).map_err(|e| {
+        Error::load(format!(
+            "expected a JSON array of {{\"name\", \"params\", \"returns\"}} objects, got {:?}: {e}",
+            String::from_utf8_lossy(&json[..json.len().min(80)])
+        ))
+    })?;
+    let mut out: Vec<FunctionSpec> = Vec::with_capacity(raw.len());
+    for spec in raw {
+        if spec.name.is_empty() {
+            return Err(Error::load("a function has an empty name"));
+        }
+        if out.iter().any(|f| f.name == spec.name) {
+            return Err(Error::load(format!("function '{}' is listed twice", spec.name)));
+        }
+        out.push(FunctionSpec { takes_arg: !is_void(&spec.params), returns: !is_void(&spec.returns), name: spec.name });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_seed_example() {
+        let specs = parse_functionality(br#"[{"name":"hi", "params": "void", "returns": "void"}]"#).unwrap();
+        assert_eq!(specs, vec![FunctionSpec { name: "hi".into(), takes_arg: false, returns: false }]);
+    }
+
+    #[test]
+    fn anything_but_void_means_one_value() {
+        let specs =
+            parse_functionality(br#"[{"name":"f","params":"string","returns":{"t":1}},{"name":"g"}]"#).unwrap();
+        assert!(specs[0].takes_arg && specs[0].returns);
+        assert!(!specs[1].takes_arg && !specs[1].returns, "missing fields are void");
+    }
+
+    #[test]
+    fn rejects_malformed_lists() {
+        assert!(parse_functionality(b"{\"name\":\"x\"}").is_err());
+        assert!(parse_functionality(b"[{\"params\":\"void\"}]").is_err());
+        assert!(parse_functionality(b"[{\"name\":\"\"}]").is_err());
+        assert!(parse_functionality(b"[{\"name\":\"a\"},{\"name\":\"a\"}]").is_err());
+        assert!(parse_functionality(b"[{\"name\":\"a\"").is_err());
+    }
+}

