@@ -25,7 +25,7 @@
 
 use std::fmt;
 
-use mlua::{Lua, Table, Value};
+use mlua::{AnyUserData, Lua, Table, Value};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
@@ -39,6 +39,8 @@ pub const MAX_DEPTH: usize = 128;
 pub struct Conv {
     /// `getmetatable(vim.empty_dict())`, when running inside Neovim.
     pub empty_dict_mt: Option<Table>,
+    /// `vim.NIL` (a userdata in Neovim); mlua's null lightuserdata otherwise.
+    pub nil: Option<AnyUserData>,
 }
 
 impl Conv {
@@ -59,6 +61,15 @@ impl Conv {
             .map_err(|e| Error::value(format!("invalid JSON: {e}")))?;
         de.end().map_err(|e| Error::value(format!("invalid JSON: {e}")))?;
         Ok(value)
+    }
+
+    fn is_nil(&self, ud: &AnyUserData) -> bool {
+        self.nil.as_ref() == Some(ud)
+    }
+
+    /// What a JSON `null` inside an array or object becomes.
+    fn nested_null(&self) -> Value {
+        self.nil.clone().map_or(Value::NULL, Value::UserData)
     }
 
     fn is_empty_dict(&self, table: &Table) -> bool {
@@ -113,6 +124,7 @@ impl Serialize for LuaSer<'_> {
         match self.value {
             Value::Nil => s.serialize_unit(),
             Value::LightUserData(p) if p.0.is_null() => s.serialize_unit(),
+            Value::UserData(ud) if self.conv.is_nil(ud) => s.serialize_unit(),
             Value::Boolean(b) => s.serialize_bool(*b),
             Value::Integer(i) => s.serialize_i64(*i),
             Value::Number(n) if n.is_finite() => s.serialize_f64(*n),
@@ -132,38 +144,34 @@ impl LuaSer<'_> {
         if self.path.depth() >= MAX_DEPTH {
             return Err(self.fail(format_args!("nested deeper than {MAX_DEPTH} (a table that contains itself?)")));
         }
+        // Values are not collected: each one holds a Lua stack slot, and a
+        // large table would run out of them. One pass classifies, a second
+        // encodes.
         let len = t.raw_len();
-        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(len);
+        let mut count = 0usize;
         let mut is_array = true;
         for pair in t.pairs::<Value, Value>() {
-            let (k, v) = pair.map_err(|e| self.fail(e))?;
-            if is_array {
-                is_array = matches!(k, Value::Integer(i) if i >= 1 && (i as usize) <= len);
-            }
-            entries.push((k, v));
+            let (k, _) = pair.map_err(|e| self.fail(e))?;
+            count += 1;
+            is_array &= matches!(k, Value::Integer(i) if i >= 1 && (i as usize) <= len);
         }
-        is_array &= entries.len() == len;
-        if entries.is_empty() && self.conv.is_empty_dict(t) {
+        is_array &= count == len;
+        if count == 0 && self.conv.is_empty_dict(t) {
             is_array = false;
         }
         if is_array {
-            // pairs() may visit the array part in any order: place by key.
-            let mut items: Vec<Value> = vec![Value::Nil; len];
-            for (k, v) in entries {
-                if let Value::Integer(i) = k {
-                    items[(i - 1) as usize] = v;
-                }
-            }
             let mut seq = s.serialize_seq(Some(len))?;
-            for (i, value) in items.iter().enumerate() {
-                let path = Path::Index(self.path, i + 1);
-                seq.serialize_element(&LuaSer { value, conv: self.conv, path: &path })?;
+            for i in 1..=len {
+                let value: Value = t.raw_get(i).map_err(|e| self.fail(e))?;
+                let path = Path::Index(self.path, i);
+                seq.serialize_element(&LuaSer { value: &value, conv: self.conv, path: &path })?;
             }
             return seq.end();
         }
-        let mut map = s.serialize_map(Some(entries.len()))?;
-        for (k, value) in &entries {
-            let key = match k {
+        let mut map = s.serialize_map(Some(count))?;
+        for pair in t.pairs::<Value, Value>() {
+            let (k, value) = pair.map_err(|e| self.fail(e))?;
+            let key = match &k {
                 Value::String(k) => match k.to_str() {
                     Ok(k) => k.to_string(),
                     Err(_) => return Err(self.fail("table key is not valid UTF-8")),
@@ -173,7 +181,7 @@ impl LuaSer<'_> {
                 other => return Err(self.fail(format_args!("cannot use a {} as an object key", other.type_name()))),
             };
             let path = Path::Key(self.path, &key);
-            map.serialize_entry(&key, &LuaSer { value, conv: self.conv, path: &path })?;
+            map.serialize_entry(&key, &LuaSer { value: &value, conv: self.conv, path: &path })?;
         }
         map.end()
     }
@@ -213,7 +221,7 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
     }
 
     fn visit_unit<E: de::Error>(self) -> std::result::Result<Value, E> {
-        Ok(if self.top { Value::Nil } else { Value::NULL })
+        Ok(if self.top { Value::Nil } else { self.conv.nested_null() })
     }
 
     fn visit_none<E: de::Error>(self) -> std::result::Result<Value, E> {

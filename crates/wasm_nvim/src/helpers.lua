@@ -39,6 +39,10 @@ function M.empty_dict_mt()
   return getmetatable(vim.empty_dict())
 end
 
+function M.vim_nil()
+  return type(vim.NIL) == 'userdata' and vim.NIL or nil
+end
+
 function M.api_functions()
   local out = {}
   for _, f in ipairs(vim.fn.api_info().functions) do

@@ -21,12 +21,27 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     let module = lua.create_table()?;
     module.set("version", env!("CARGO_PKG_VERSION"))?;
     let this = module.clone();
-    let setup = lua.create_function(move |lua, opts: Value| {
+    let setup_fn = lua.create_function(move |lua, opts: Value| {
         let done = setup(rt, lua, &this, opts).map(|()| Value::Nil);
         pair(lua, done.map_err(|e| format!("wasm_nvim.setup: {e}")))
     })?;
-    module.set("setup", rt.nvim.wrap(setup).map_err(into_lua)?)?;
+    module.set("setup", rt.nvim.wrap(setup_fn).map_err(into_lua)?)?;
     module.set("plugins", lua.create_function(move |lua, ()| plugins_info(rt, lua))?)?;
+    // Reading a plugin before anyone called setup() runs it with defaults,
+    // so a plugin's own Lua files can use `require("wasm_nvim").<name>`.
+    let meta = lua.create_table()?;
+    meta.set(
+        "__index",
+        lua.create_function(move |lua, (this, key): (Table, Value)| {
+            if !rt.set_up.get()
+                && let Err(e) = setup(rt, lua, &this, Value::Nil)
+            {
+                rt.warn(&format!("wasm_nvim.setup: {e}"));
+            }
+            this.raw_get::<Value>(key)
+        })?,
+    )?;
+    module.set_metatable(Some(meta))?;
     Ok(module)
 }
 
@@ -73,6 +88,7 @@ fn parse_options(rt: &Runtime, opts: Value) -> Result<Options> {
 /// skipped with a warning naming it; the others load. Calling it again
 /// reloads everything.
 fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result<()> {
+    rt.set_up.set(true);
     let opts = parse_options(rt, opts)?;
     rt.debug.set(opts.debug);
     let files = rt.nvim.runtime_wasm_files()?;

@@ -36,6 +36,7 @@ impl Nvim {
     pub fn new(lua: &Lua) -> Result<Self> {
         let helpers: Table = lua.load(HELPERS).set_name("=wasm_nvim/helpers.lua").eval()?;
         let empty_dict_mt: Option<Table> = helpers.call_function("empty_dict_mt", ())?;
+        let nil: Option<mlua::AnyUserData> = helpers.call_function("vim_nil", ())?;
         let listed: Vec<Table> = helpers.call_function("api_functions", ())?;
         let api = listed
             .into_iter()
@@ -48,7 +49,7 @@ impl Nvim {
                 })
             })
             .collect::<mlua::Result<Vec<_>>>()?;
-        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt }, api, helpers })
+        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt, nil }, api, helpers })
     }
 
     /// Wraps a raw function returning `(ok, value_or_message)` into one that
@@ -101,19 +102,20 @@ impl Nvim {
             return Err(Error::Internal(format!("no API function #{index}")));
         };
         let Some(func) = &api.func else {
-            return Err(Error::Lua(format!("{} is not callable from Lua (RPC only)", api.name)));
+            return Err(Error::Lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
         };
         let args = match args {
             None => MultiValue::new(),
-            Some(json) => match self.conv.from_json(&self.lua, json)? {
-                Value::Table(t) => t.sequence_values::<Value>().collect::<mlua::Result<MultiValue>>()?,
-                other => {
-                    return Err(Error::value(format!(
-                        "arguments must be a JSON array, got {}",
-                        other.type_name()
-                    )));
+            Some(json) => {
+                let is_array = json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+                match self.conv.from_json(&self.lua, json)? {
+                    Value::Table(t) if is_array => t.sequence_values::<Value>().collect::<mlua::Result<MultiValue>>()?,
+                    _ => {
+                        let start = String::from_utf8_lossy(&json[..json.len().min(40)]).into_owned();
+                        return Err(Error::value(format!("arguments must be a JSON array, got {start:?}")));
+                    }
                 }
-            },
+            }
         };
         let result: Value = func.call(args).map_err(|e| Error::from_lua(&e))?;
         if api.returns { self.conv.to_json(&result).map(Some) } else { Ok(None) }

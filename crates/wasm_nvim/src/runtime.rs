@@ -24,6 +24,8 @@ pub struct Runtime {
     pub linker: Linker<HostState>,
     pub registry: RefCell<Registry>,
     pub debug: Cell<bool>,
+    /// `setup()` has run (explicitly, or on first access to a plugin).
+    pub set_up: Cell<bool>,
     next_key: Cell<u64>,
 }
 
@@ -63,6 +65,7 @@ impl Runtime {
             linker,
             registry: RefCell::new(Registry::default()),
             debug: Cell::new(false),
+            set_up: Cell::new(false),
             next_key: Cell::new(1),
         })
     }

@@ -1,0 +1,140 @@
+-- A small test harness for specs that run inside a real headless Neovim.
+--
+--   nvim --headless -u NONE -l tests/nvim/harness.lua tests/nvim/<name>_spec.lua
+--
+-- The spec file gets `T` as a global: T.test(name, fn) registers a test;
+-- assertions raise errors; after the file has run, every test runs in order
+-- and the process exits non-zero if any failed. Paths come from the
+-- environment scripts/test.sh sets (WASM_NVIM_ROOT, WASM_NVIM_BUILD).
+
+local T = {}
+_G.T = T
+
+T.root = assert(vim.env.WASM_NVIM_ROOT, 'WASM_NVIM_ROOT is not set (run through scripts/test.sh)')
+T.build = vim.env.WASM_NVIM_BUILD or (T.root .. '/tests/build')
+
+local tests = {}
+
+function T.test(name, fn)
+  tests[#tests + 1] = { name = name, fn = fn }
+end
+
+local function fmt(v)
+  return vim.inspect(v, { newline = ' ', indent = '' })
+end
+
+function T.eq(actual, expected, what)
+  if not vim.deep_equal(actual, expected) then
+    error(('%sexpected %s, got %s'):format(what and (what .. ': ') or '', fmt(expected), fmt(actual)), 2)
+  end
+end
+
+function T.ok(cond, what)
+  if not cond then
+    error('assertion failed: ' .. (what or '?'), 2)
+  end
+  return cond
+end
+
+--- Asserts that `s` contains every plain-text needle.
+function T.contains(s, ...)
+  T.ok(type(s) == 'string', 'expected a string, got ' .. type(s))
+  for _, needle in ipairs({ ... }) do
+    if not s:find(needle, 1, true) then
+      error(('expected %s to contain %s'):format(fmt(s), fmt(needle)), 2)
+    end
+  end
+  return s
+end
+
+--- Calls fn(...) and asserts it raises a string error containing every
+--- needle (plain text); returns the message.
+function T.fails(needles, fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then
+    error('expected an error containing ' .. fmt(needles) .. ', but the call succeeded', 2)
+  end
+  if type(err) ~= 'string' then
+    error('expected a string error, got ' .. type(err) .. ': ' .. tostring(err), 2)
+  end
+  for _, needle in ipairs(type(needles) == 'table' and needles or { needles }) do
+    if not err:find(needle, 1, true) then
+      error(('expected error to contain %s, got %s'):format(fmt(needle), fmt(err)), 2)
+    end
+  end
+  return err
+end
+
+--- Runs fn with vim.notify captured; returns the list of { msg, level }.
+function T.notified(fn)
+  local seen, orig = {}, vim.notify
+  vim.notify = function(msg, level)
+    seen[#seen + 1] = { msg = msg, level = level }
+  end
+  local ok, err = pcall(fn)
+  vim.notify = orig
+  if not ok then
+    error(err, 0)
+  end
+  return seen
+end
+
+--- The text of every notification, joined by newlines.
+function T.notes_text(notes)
+  return table.concat(vim.tbl_map(function(n)
+    return n.msg
+  end, notes), '\n')
+end
+
+--- Puts the repository (for lua/wasm_nvim.so) and the given directories
+--- (relative to tests/build, or absolute) on the runtimepath.
+function T.rtp(...)
+  vim.opt.rtp:prepend(T.root)
+  for _, dir in ipairs({ ... }) do
+    local path = dir:sub(1, 1) == '/' and dir or (T.build .. '/' .. dir)
+    T.ok(vim.uv.fs_stat(path), 'missing build directory ' .. path .. ' (run scripts/build.sh)')
+    vim.opt.rtp:append(path)
+  end
+end
+
+--- A scratch buffer with `lines`, made current; returns its number.
+function T.buffer(lines)
+  local buf = vim.api.nvim_create_buf(true, false)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, true, lines or {})
+  vim.api.nvim_set_current_buf(buf)
+  return buf
+end
+
+--- `:messages` as a string.
+function T.messages()
+  return vim.api.nvim_exec2('messages', { output = true }).output
+end
+
+local function run(spec)
+  local chunk = assert(loadfile(spec))
+  chunk()
+  local failed = 0
+  local started = vim.uv.hrtime()
+  for _, t in ipairs(tests) do
+    local t0 = vim.uv.hrtime()
+    local ok, err = xpcall(t.fn, debug.traceback)
+    local ms = (vim.uv.hrtime() - t0) / 1e6
+    if ok then
+      io.stdout:write(('  ok   %s (%.0f ms)\n'):format(t.name, ms))
+    else
+      failed = failed + 1
+      io.stdout:write(('  FAIL %s\n%s\n'):format(t.name, tostring(err):gsub('\n', '\n       ')))
+    end
+  end
+  io.stdout:write(('%s: %d passed, %d failed (%.0f ms)\n'):format(
+    vim.fn.fnamemodify(spec, ':t'), #tests - failed, failed, (vim.uv.hrtime() - started) / 1e6))
+  return failed == 0 and #tests > 0
+end
+
+local spec = assert(_G.arg[1], 'usage: nvim --headless -u NONE -l harness.lua <spec.lua>')
+local ok, passed = xpcall(run, debug.traceback, spec)
+if not ok then
+  io.stdout:write('ERROR loading ' .. spec .. ':\n' .. tostring(passed) .. '\n')
+end
+io.stdout:flush()
+os.exit((ok and passed) and 0 or 1)
