@@ -49,9 +49,9 @@ T.test('missing memory, alloc, dealloc, functionality', function()
 end)
 
 T.test('malformed functionality: bad JSON, not a list, bad id, trap', function()
-  skipped('bad_json', 'functionality: expected a JSON array', 'EOF while parsing')
-  skipped('not_a_list', 'functionality: expected a JSON array', 'expected a sequence')
-  skipped('functionality_bad_id', 'functionality: returned id: unknown value id 424242')
+  skipped('bad_json', 'functionality: cannot load: expected a JSON array', 'EOF while parsing')
+  skipped('not_a_list', 'functionality: cannot load: expected a JSON array', 'expected a sequence')
+  skipped('functionality_bad_id', 'functionality: returned id: ABI violation: unknown value id 424242')
   skipped('functionality_trap', 'functionality: wasm trap: wasm `unreachable` instruction executed')
 end)
 
@@ -86,37 +86,37 @@ T.test('after a trap the plugin starts from a fresh instance (its state is reset
 end)
 
 T.test('unknown ids, bad pointers and huge lengths', function()
-  T.fails({ 'wasm_nvim: faulty.unknown_size:', 'get_value_size: unknown value id 424242' }, wasm.faulty.unknown_size)
-  T.fails({ 'wasm_nvim: faulty.set_out_of_bounds:', 'set_value: range 131056+100 is outside the plugin', 'memory' },
+  T.fails({ 'wasm_nvim: faulty.unknown_size:', 'get_value_size: ABI violation: unknown value id 424242' }, wasm.faulty.unknown_size)
+  T.fails({ 'wasm_nvim: faulty.set_out_of_bounds:', 'set_value: ABI violation: range 131056+100 is outside the plugin', 'memory' },
     wasm.faulty.set_out_of_bounds)
-  T.fails({ 'wasm_nvim: faulty.set_huge:', 'set_value: a value of 4294967295 bytes' }, wasm.faulty.set_huge)
-  T.fails({ 'wasm_nvim: faulty.set_unknown_id:', 'set_value: unknown value id 424242' }, wasm.faulty.set_unknown_id)
-  T.fails({ 'wasm_nvim: faulty.return_unknown_id:', 'returned id: unknown value id 424242' },
+  T.fails({ 'wasm_nvim: faulty.set_huge:', 'set_value: limit exceeded: a value of 4294967295 bytes' }, wasm.faulty.set_huge)
+  T.fails({ 'wasm_nvim: faulty.set_unknown_id:', 'set_value: ABI violation: unknown value id 424242' }, wasm.faulty.set_unknown_id)
+  T.fails({ 'wasm_nvim: faulty.return_unknown_id:', 'returned id: ABI violation: unknown value id 424242' },
     wasm.faulty.return_unknown_id)
   editor_is_fine()
 end)
 
 T.test('alloc returning an address outside memory', function()
-  T.fails({ 'wasm_nvim: bad_alloc.take:', 'get_value_addr: alloc returned 2147483632', 'outside the plugin' },
+  T.fails({ 'wasm_nvim: bad_alloc.take:', 'get_value_addr: ABI violation: alloc returned 2147483632', 'outside the plugin' },
     wasm.bad_alloc.take, 'hello')
   editor_is_fine()
 end)
 
 T.test('results that are not UTF-8 or not JSON', function()
-  T.fails({ 'wasm_nvim: faulty.return_bad_utf8:', 'result: invalid JSON' }, wasm.faulty.return_bad_utf8)
-  T.fails({ 'wasm_nvim: faulty.return_bad_json:', 'result: invalid JSON: EOF while parsing a list' },
+  T.fails({ 'wasm_nvim: faulty.return_bad_utf8:', 'result: bad value: invalid JSON' }, wasm.faulty.return_bad_utf8)
+  T.fails({ 'wasm_nvim: faulty.return_bad_json:', 'result: bad value: invalid JSON: EOF while parsing a list' },
     wasm.faulty.return_bad_json)
 end)
 
 T.test('a Lua error or syntax error inside lua_exec / lua_eval', function()
-  T.fails({ 'wasm_nvim: faulty.lua_error:', 'lua_exec: wasm:faulty:1: boom from lua_exec' }, wasm.faulty.lua_error)
-  T.fails({ 'wasm_nvim: faulty.lua_syntax_error:', "lua_eval: wasm:faulty:1: unexpected symbol near '*'" },
+  T.fails({ 'wasm_nvim: faulty.lua_error:', 'lua_exec: Lua error: wasm:faulty:1: boom from lua_exec' }, wasm.faulty.lua_error)
+  T.fails({ 'wasm_nvim: faulty.lua_syntax_error:', "lua_eval: Lua error: wasm:faulty:1: unexpected symbol near '*'" },
     wasm.faulty.lua_syntax_error)
   editor_is_fine()
 end)
 
 T.test('a Lua error inside an nvim_* call', function()
-  T.fails({ 'wasm_nvim: conformance.get_lines:', 'nvim_buf_get_lines: Invalid buffer id: 424242' },
+  T.fails({ 'wasm_nvim: conformance.get_lines:', 'nvim_buf_get_lines: Lua error: Invalid buffer id: 424242' },
     wasm.conformance.get_lines, { 424242, 0, -1, true })
   T.fails({ 'nvim_command', 'E492: Not an editor command: NoSuchCommand' }, wasm.conformance.command, 'NoSuchCommand')
   editor_is_fine()

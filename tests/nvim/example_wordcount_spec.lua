@@ -53,9 +53,9 @@ T.test('count_text(s) equals stats of a buffer holding vim.split(s, "\\n")', fun
 end)
 
 T.test('count_text rejects what is not a string, then keeps working', function()
-  T.fails({ 'wordcount.count_text', 'count_text expects a string, got number' }, wasm.wordcount.count_text, 42)
-  T.fails({ 'expects a string, got nil' }, wasm.wordcount.count_text, nil)
-  T.fails({ 'expects a string, got table' }, wasm.wordcount.count_text, { 'a' })
+  T.fails({ 'wordcount.count_text', 'expected a string, got number' }, wasm.wordcount.count_text, 42)
+  T.fails({ 'expected a string, got nil' }, wasm.wordcount.count_text, nil)
+  T.fails({ 'expected a string, got table' }, wasm.wordcount.count_text, { 'a' })
   T.eq(wasm.wordcount.count_text('still here'), stats(1, 2, 10, 10, 0))
 end)
 
@@ -73,10 +73,19 @@ T.test('range_stats rejects bad ranges with a clear error', function()
   T.fails({ 'wordcount.range_stats', 'line 3 is past the end of the buffer (2 lines)' }, r, { first = 1, last = 3 })
   T.fails({ 'bad range 0..1' }, r, { first = 0, last = 1 })
   T.fails({ 'bad range 2..1' }, r, { first = 2, last = 1 })
-  T.fails({ 'range_stats expects { first = n, last = n }' }, r, 'lines')
-  T.fails({ 'range_stats expects' }, r, { first = 1 })
-  T.fails({ 'range_stats expects' }, r, { first = 1.5, last = 2 })
+  T.fails({ 'expected { first = n, last = n } (1-based, inclusive)' }, r, 'lines')
+  T.fails({ 'expected { first = n' }, r, { first = 1 })
+  T.fails({ 'expected { first = n' }, r, { first = 1.5, last = 2 })
   T.eq(r({ first = 2, last = 2 }), stats(1, 1, 1, 1, 0))
+end)
+
+T.test('a buffer that is not UTF-8 is a clear error (JSON carries text only)', function()
+  -- The seed ABI passes values as JSON text, and wasm_nvim refuses strings
+  -- that are not UTF-8 instead of altering them.
+  T.buffer({ 'caf\233', 'ok' })
+  T.fails({ 'wordcount.stats', 'not valid UTF-8' }, wasm.wordcount.stats)
+  T.buffer({ 'ok' })
+  T.eq(wasm.wordcount.stats(), stats(1, 1, 2, 2, 0))
 end)
 
 T.test('report prints a summary through WASI stdout into :messages', function()

@@ -97,11 +97,13 @@ impl Path<'_> {
     }
 }
 
+/// Lua-style: `[2].name` is the field `name` of the second element.
 impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Path::Root => f.write_str("value"),
+            Path::Root => Ok(()),
             Path::Index(p, i) => write!(f, "{p}[{i}]"),
+            Path::Key(Path::Root, k) => f.write_str(k),
             Path::Key(p, k) => write!(f, "{p}.{k}"),
         }
     }
@@ -115,7 +117,10 @@ struct LuaSer<'a> {
 
 impl LuaSer<'_> {
     fn fail<E: ser::Error>(&self, what: impl fmt::Display) -> E {
-        E::custom(format_args!("{}: {what}", self.path))
+        match self.path {
+            Path::Root => E::custom(what),
+            path => E::custom(format_args!("{what} (at {path})")),
+        }
     }
 }
 

@@ -11,53 +11,84 @@ use std::fmt;
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What kind of failure; decides the label in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Error {
+pub enum Kind {
     /// A `.wasm` file could not be read, compiled, linked or instantiated,
     /// or does not follow the plugin contract.
-    Load(String),
-    /// The guest broke the host ABI: unknown id, pointer out of bounds,
-    /// bad signature.
-    Abi(String),
-    /// A value could not be encoded or decoded (JSON, UTF-8, unsupported Lua type).
-    Value(String),
+    Load,
+    /// The guest broke the host ABI: unknown id, pointer out of bounds.
+    Abi,
+    /// A value could not be encoded or decoded (JSON, UTF-8, Lua type).
+    Value,
     /// Lua code run on the guest's behalf raised an error.
-    Lua(String),
-    /// The guest trapped; the text carries the trap and its wasm backtrace.
-    Trap(String),
+    Lua,
+    /// The guest trapped; the message carries the trap and wasm backtrace.
+    Trap,
     /// A limit was hit (value table size, recursion depth).
-    Limit(String),
+    Limit,
     /// A bug in wasm_nvim (a caught panic); reported instead of killing Neovim.
-    Internal(String),
+    Internal,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Load => "cannot load: ",
+            Kind::Abi => "ABI violation: ",
+            Kind::Value => "bad value: ",
+            Kind::Lua => "Lua error: ",
+            Kind::Trap => "",
+            Kind::Limit => "limit exceeded: ",
+            Kind::Internal => "internal error (please report): ",
+        }
+    }
+}
+
+/// `[<context>: ...]<label><message>`, e.g.
+/// `nvim_buf_get_lines: Lua error: Invalid buffer id: 9`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub kind: Kind,
+    /// Where it happened, outermost first (`functionality`, an import name).
+    context: Vec<String>,
+    message: String,
 }
 
 impl Error {
-    pub fn abi(msg: impl Into<String>) -> Self {
-        Error::Abi(msg.into())
-    }
-
-    pub fn value(msg: impl Into<String>) -> Self {
-        Error::Value(msg.into())
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error { kind, context: Vec::new(), message: message.into() }
     }
 
     pub fn load(msg: impl Into<String>) -> Self {
-        Error::Load(msg.into())
+        Error::new(Kind::Load, msg)
     }
 
-    /// Prefixes the message with `what: ` (an import name, a file path),
-    /// keeping the kind.
-    pub fn context(self, what: impl fmt::Display) -> Self {
-        let wrap = |m: String| format!("{what}: {m}");
-        match self {
-            Error::Load(m) => Error::Load(wrap(m)),
-            Error::Abi(m) => Error::Abi(wrap(m)),
-            Error::Value(m) => Error::Value(wrap(m)),
-            Error::Lua(m) => Error::Lua(wrap(m)),
-            Error::Trap(m) => Error::Trap(wrap(m)),
-            Error::Limit(m) => Error::Limit(wrap(m)),
-            Error::Internal(m) => Error::Internal(wrap(m)),
-        }
+    pub fn abi(msg: impl Into<String>) -> Self {
+        Error::new(Kind::Abi, msg)
+    }
+
+    pub fn value(msg: impl Into<String>) -> Self {
+        Error::new(Kind::Value, msg)
+    }
+
+    pub fn lua(msg: impl Into<String>) -> Self {
+        Error::new(Kind::Lua, msg)
+    }
+
+    pub fn limit(msg: impl Into<String>) -> Self {
+        Error::new(Kind::Limit, msg)
+    }
+
+    pub fn internal(msg: impl Into<String>) -> Self {
+        Error::new(Kind::Internal, msg)
+    }
+
+    /// Says where the error happened (an import name, `functionality`, ...).
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.context.insert(0, what.to_string());
+        self
     }
 
     /// Converts an error that came out of a wasm call. A host import's own
@@ -87,12 +118,12 @@ impl Error {
                 msg.push_str(&frames.join("\n"));
             }
         }
-        Error::Trap(msg)
+        Error::new(Kind::Trap, msg)
     }
 
     /// Turns a Lua error into its message, without mlua's Rust-side wrapping.
     pub fn from_lua(err: &mlua::Error) -> Self {
-        Error::Lua(lua_message(err))
+        Error::lua(lua_message(err))
     }
 }
 
@@ -114,15 +145,10 @@ fn without_traceback(msg: &str) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Load(m) => write!(f, "cannot load: {m}"),
-            Error::Abi(m) => write!(f, "ABI violation: {m}"),
-            Error::Value(m) => write!(f, "bad value: {m}"),
-            Error::Lua(m) => write!(f, "Lua error: {m}"),
-            Error::Trap(m) => f.write_str(m),
-            Error::Limit(m) => write!(f, "limit exceeded: {m}"),
-            Error::Internal(m) => write!(f, "internal error (please report): {m}"),
+        for what in &self.context {
+            write!(f, "{what}: ")?;
         }
+        write!(f, "{}{}", self.kind.label(), self.message)
     }
 }
 
@@ -130,7 +156,7 @@ impl std::error::Error for Error {}
 
 impl From<serde_json::Error> for Error {
     fn from(err: serde_json::Error) -> Self {
-        Error::Value(format!("JSON: {err}"))
+        Error::value(format!("JSON: {err}"))
     }
 }
 
@@ -146,15 +172,15 @@ mod tests {
 
     #[test]
     fn context_keeps_kind_and_prefixes() {
-        let e = Error::abi("id 7 unknown").context("get_value_size");
-        assert_eq!(e, Error::Abi("get_value_size: id 7 unknown".into()));
-        assert_eq!(e.to_string(), "ABI violation: get_value_size: id 7 unknown");
+        let e = Error::abi("id 7 unknown").context("get_value_size").context("functionality");
+        assert_eq!(e.kind, Kind::Abi);
+        assert_eq!(e.to_string(), "functionality: get_value_size: ABI violation: id 7 unknown");
     }
 
     #[test]
     fn own_error_survives_a_wasmtime_error() {
-        let wrapped = wasmtime::Error::new(Error::Lua("boom".into()));
-        assert_eq!(Error::from_wasm(wrapped), Error::Lua("boom".into()));
+        let wrapped = wasmtime::Error::new(Error::lua("boom").context("lua_exec"));
+        assert_eq!(Error::from_wasm(wrapped), Error::lua("boom").context("lua_exec"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::Instant;
 use mlua::{Lua, Table, Value};
 
 use crate::error::{Error, Result};
+use crate::panics;
 use crate::plugin::Plugin;
 use crate::registry::{self, Found};
 use crate::runtime::{self, Runtime};
@@ -22,7 +23,7 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     module.set("version", env!("CARGO_PKG_VERSION"))?;
     let this = module.clone();
     let setup_fn = lua.create_function(move |lua, opts: Value| {
-        let done = setup(rt, lua, &this, opts).map(|()| Value::Nil);
+        let done = panics::catch(|| setup(rt, lua, &this, opts)).and_then(|r| r).map(|()| Value::Nil);
         pair(lua, done.map_err(|e| format!("wasm_nvim.setup: {e}")))
     })?;
     module.set("setup", rt.nvim.wrap(setup_fn).map_err(into_lua)?)?;
@@ -138,7 +139,7 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
     for (index, spec) in plugin.functions.iter().enumerate() {
         let p = Rc::clone(plugin);
         let raw = lua.create_function(move |lua, arg: Value| {
-            let result = call(rt, lua, &p, index, arg);
+            let result = panics::catch(|| call(rt, lua, &p, index, arg)).and_then(|r| r);
             pair(lua, result.map_err(|e| format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)))
         })?;
         table.raw_set(spec.name.as_str(), rt.nvim.wrap(raw)?)?;
@@ -148,7 +149,7 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
 
 /// Encodes the argument, calls the export, decodes the result.
 fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, index: usize, arg: Value) -> Result<Value> {
-    let spec = plugin.functions.get(index).ok_or_else(|| Error::Internal(format!("no function #{index}")))?;
+    let spec = plugin.functions.get(index).ok_or_else(|| Error::internal(format!("no function #{index}")))?;
     let arg = if spec.takes_arg { Some(rt.nvim.conv.to_json(&arg).map_err(|e| e.context("argument"))?) } else { None };
     match plugin.call(rt, index, arg)? {
         Some(bytes) => rt.nvim.conv.from_json(lua, &bytes).map_err(|e| e.context("result")),

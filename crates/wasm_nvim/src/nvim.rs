@@ -99,10 +99,10 @@ impl Nvim {
     /// `nvim_*`: calls API function `index` with a JSON array of arguments.
     pub fn call_api(&self, index: usize, args: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
         let Some(api) = self.api.get(index) else {
-            return Err(Error::Internal(format!("no API function #{index}")));
+            return Err(Error::internal(format!("no API function #{index}")));
         };
         let Some(func) = &api.func else {
-            return Err(Error::Lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
+            return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
         };
         let args = match args {
             None => MultiValue::new(),

@@ -44,6 +44,6 @@ fn payload_text(payload: &(dyn Any + Send)) -> String {
 pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         let text = LAST.with(|last| last.take()).unwrap_or_else(|| payload_text(&*payload));
-        Error::Internal(format!("panic: {text}"))
+        Error::internal(format!("panic: {text}"))
     })
 }

@@ -72,9 +72,9 @@ impl Plugin {
         let functionality = store.data().guest()?.functionality.clone();
         let listed = invoke(&mut store, &ExportFn::Ret(functionality), None)
             .map_err(|e| e.context("functionality"));
-        rt.show_output(store.data());
+        rt.show_output(store.data().take_output());
         store.data_mut().values.clear();
-        let json = listed?.ok_or_else(|| Error::Internal("functionality returned nothing".into()))?;
+        let json = listed?.ok_or_else(|| Error::internal("functionality returned nothing"))?;
         let functions = parse_functionality(&json).map_err(|e| e.context("functionality"))?;
         let plugin = Plugin { name, path: path.to_owned(), functions, pre, key, slot: RefCell::new(Slot::Empty) };
         plugin.resolve_exports(&mut store)?;
@@ -83,7 +83,7 @@ impl Plugin {
     }
 
     fn resolve_exports(&self, store: &mut Store<HostState>) -> Result<()> {
-        let instance = store.data().instance.ok_or_else(|| Error::Internal("no instance".into()))?;
+        let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
         let exports = self
             .functions
             .iter()
@@ -103,7 +103,7 @@ impl Plugin {
             Slot::Ready(store) => store,
             Slot::InUse => {
                 return reentry::with_waiting(self.key, |caller| invoke_export(caller, index, arg)).unwrap_or_else(|| {
-                    Err(Error::Internal("the plugin is busy and no host import is waiting on Lua".into()))
+                    Err(Error::internal("the plugin is busy and no host import is waiting on Lua"))
                 });
             }
             Slot::Empty => match self.reinstantiate(rt) {
@@ -115,10 +115,11 @@ impl Plugin {
             },
         };
         let result = invoke_export(&mut *store, index, arg);
-        rt.show_output(store.data());
+        let output = store.data().take_output();
         store.data_mut().values.clear();
         let poisoned = store.data().poisoned;
         *self.slot.borrow_mut() = if poisoned { Slot::Empty } else { Slot::Ready(store) };
+        rt.show_output(output);
         if poisoned {
             rt.log(|| format!("{}: instance dropped after a failed call; the next call starts afresh", self.name));
         }
@@ -144,7 +145,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     store.data_mut().instance = Some(instance);
     if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
         let run = panics::catch(|| init.call(&mut store, ()))?;
-        rt.show_output(store.data());
+        rt.show_output(store.data().take_output());
         run.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
     }
     Ok(store)
@@ -152,7 +153,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
 
 fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, index: usize, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
     let func = ctx.as_context_mut().data().guest()?.exports.get(index).cloned();
-    let func = func.ok_or_else(|| Error::Internal(format!("no export #{index}")))?;
+    let func = func.ok_or_else(|| Error::internal(format!("no export #{index}")))?;
     invoke(ctx, &func, arg)
 }
 
@@ -162,7 +163,7 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Op
     let mut ctx = ctx.as_context_mut();
     let state = ctx.data_mut();
     if state.depth >= MAX_DEPTH {
-        return Err(Error::Limit(format!("calls nested deeper than {MAX_DEPTH} into one plugin")));
+        return Err(Error::limit(format!("calls nested deeper than {MAX_DEPTH} into one plugin")));
     }
     let arg_id = arg.map(|bytes| state.values.insert(bytes)).transpose()?;
     state.depth += 1;

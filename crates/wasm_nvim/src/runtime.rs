@@ -16,7 +16,7 @@ use crate::abi;
 use crate::error::{Error, Result};
 use crate::nvim::{Level, Nvim};
 use crate::registry::Registry;
-use crate::state::HostState;
+use crate::state::{HostState, Output};
 
 pub struct Runtime {
     pub nvim: Nvim,
@@ -38,7 +38,7 @@ thread_local! {
 pub fn get() -> Result<&'static Runtime> {
     RUNTIME
         .with(|r| r.get().copied())
-        .ok_or_else(|| Error::Internal("wasm_nvim runtime used before luaopen".into()))
+        .ok_or_else(|| Error::internal("wasm_nvim runtime used before luaopen"))
 }
 
 /// Creates the runtime on first use; later `require`s reuse it.
@@ -57,7 +57,7 @@ impl Runtime {
         let mut config = Config::new();
         config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
         config.max_wasm_stack(2 << 20);
-        let engine = Engine::new(&config).map_err(|e| Error::Internal(format!("wasmtime engine: {e:#}")))?;
+        let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
         let linker = abi::seed::linker(&engine, &nvim)?;
         Ok(Runtime {
             nvim,
@@ -77,10 +77,12 @@ impl Runtime {
         key
     }
 
-    /// Shows a plugin's pending stdout/stderr in `:messages`.
-    pub fn show_output(&self, state: &HostState) {
-        for (capture, highlight) in [(&state.stdout, "None"), (&state.stderr, "WarningMsg")] {
-            if let Some(text) = capture.drain() {
+    /// Shows output taken with [`HostState::take_output`] in `:messages`.
+    /// Call it with no borrow of the plugin held: it runs Lua (a user's
+    /// `nvim_echo` autocmds or hooks may call the plugin again).
+    pub fn show_output(&self, output: Output) {
+        for (text, highlight) in [(output.stdout, "None"), (output.stderr, "WarningMsg")] {
+            if let Some(text) = text {
                 // Output that cannot be shown must not turn a successful call
                 // into a failed one; there is nowhere better to report it.
                 let _ = self.nvim.echo(&text, highlight);

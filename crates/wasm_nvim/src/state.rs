@@ -46,9 +46,21 @@ impl HostState {
         HostState { plugin, key, values: Values::default(), wasi, stdout, stderr, guest: None, instance: None, depth: 0, poisoned: false }
     }
 
+    /// Takes what the guest printed since the last time.
+    pub fn take_output(&self) -> Output {
+        Output { stdout: self.stdout.drain(), stderr: self.stderr.drain() }
+    }
+
     pub fn guest(&self) -> Result<&Guest> {
         self.guest.as_ref().ok_or_else(|| Error::abi("the plugin called the host before it was fully instantiated"))
     }
+}
+
+/// Text a plugin printed, taken out of its `Store` to be shown.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
 }
 
 /// An export of the shapes the seed ABI allows.

@@ -40,7 +40,7 @@ impl Values {
     /// A fresh id, never 0 and never one that is live.
     fn fresh_id(&mut self) -> Result<u32> {
         if self.slots.len() >= MAX_ENTRIES {
-            return Err(Error::Limit(format!(
+            return Err(Error::limit(format!(
                 "more than {MAX_ENTRIES} live values (ids taken with get_id or values never consumed)"
             )));
         }
@@ -91,7 +91,7 @@ impl Values {
     /// Checks that `len` more bytes fit before anything is allocated for them.
     pub fn check_room(&self, len: usize) -> Result<()> {
         if len > MAX_BYTES.saturating_sub(self.bytes) {
-            return Err(Error::Limit(format!(
+            return Err(Error::limit(format!(
                 "a value of {len} bytes would take the plugin's live values past {MAX_BYTES} bytes"
             )));
         }
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn set_requires_an_id_from_get_id() {
         let mut v = Values::default();
-        assert!(matches!(v.set(42, vec![1]), Err(Error::Abi(_))));
+        assert!(matches!(v.set(42, vec![1]), Err(e) if e.kind == crate::error::Kind::Abi));
     }
 
     #[test]
@@ -207,7 +207,7 @@ mod tests {
     fn byte_cap_is_checked_before_storing() {
         let mut v = Values::default();
         v.bytes = MAX_BYTES - 2;
-        assert!(matches!(v.insert(vec![0; 3]), Err(Error::Limit(_))));
+        assert!(matches!(v.insert(vec![0; 3]), Err(e) if e.kind == crate::error::Kind::Limit));
         assert!(v.insert(vec![0; 2]).is_ok());
     }
 
@@ -217,7 +217,7 @@ mod tests {
         for _ in 0..MAX_ENTRIES {
             v.reserve().unwrap();
         }
-        assert!(matches!(v.reserve(), Err(Error::Limit(_))));
+        assert!(matches!(v.reserve(), Err(e) if e.kind == crate::error::Kind::Limit));
         v.clear();
         assert!(v.is_empty());
         assert!(v.reserve().is_ok());

@@ -344,12 +344,13 @@ static double parse_name(Parser *p) {
             if (argc > 0) p->pos++; /* the ',' */
             double arg = parse_expr(p);
             if (p->err[0]) return NAN;
-            v = argc++ == 0 ? arg : FUNCS[f].fold(v, arg);
+            if (argc++ == 0) v = arg;
+            else if (FUNCS[f].fold) v = FUNCS[f].fold(v, arg); /* else: counted, rejected below */
         } while (peek(p) == ',');
         if (peek(p) != ')') return fail(p, p->pos, "expected ')'");
         p->pos++;
         if (FUNCS[f].one) {
-            if (argc != 1) return fail(p, start, "%s takes 1 argument, got %d", FUNCS[f].name, argc);
+            if (argc != 1) return fail(p, start, "%s expects 1 argument, got %d", FUNCS[f].name, argc);
             v = FUNCS[f].one(v);
         }
         return check(p, v, start);

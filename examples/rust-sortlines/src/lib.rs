@@ -1,4 +1,4 @@
-//! `sortlines`: a wasm_nvim plugin that sorts and reverses lines, written in
+//! `sortlines`: a `wasm_nvim` plugin that sorts and reverses lines, written in
 //! Rust directly against the seed ABI (no SDK).
 //!
 //! The whole contract with the host, in short:
@@ -14,7 +14,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The seed ABI: host imports, `alloc`/`dealloc`, and two helpers. This is
 /// the only module with `unsafe` in it.
@@ -157,8 +157,14 @@ pub extern "C" fn reverse_lines(arg: u32) -> u32 {
 
 /// Encodes a result for the host; an error becomes `{"error": "..."}`.
 fn reply(result: Result<Value, String>) -> u32 {
-    let value = result.unwrap_or_else(|e| json!({ "error": e }));
-    abi::give(serde_json::to_vec(&value).unwrap_or_else(|_| br#"{"error":"cannot encode the result"}"#.to_vec()))
+    give_json(&result.unwrap_or_else(|e| json!({ "error": e })))
+}
+
+/// Stores a JSON value under a fresh id.
+fn give_json(value: &Value) -> u32 {
+    // Encoding a `Value` cannot fail (its keys are strings); the fallback
+    // only keeps this free of panics.
+    abi::give(serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec()))
 }
 
 // ---------------------------------------------------------------------------
@@ -212,10 +218,11 @@ struct SortOptions {
 /// Decodes the argument. `nil` (JSON `null`) and an empty Lua table (which
 /// encodes as `[]`, not `{}`) both mean "no options".
 fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, String> {
-    let value: Value = serde_json::from_slice(json).map_err(|e| format!("invalid argument: {e}"))?;
+    let value: Value =
+        serde_json::from_slice(json).map_err(|e| format!("invalid argument: {e}"))?;
     let object = match value {
-        Value::Null => Value::Object(Default::default()),
-        Value::Array(a) if a.is_empty() => Value::Object(Default::default()),
+        Value::Null => Value::Object(Map::new()),
+        Value::Array(a) if a.is_empty() => Value::Object(Map::new()),
         Value::Object(_) => value,
         other => return Err(format!("expected a table of options, got {other}")),
     };
@@ -241,13 +248,21 @@ fn sort(lines: &mut Vec<String>, o: &SortOptions) -> usize {
     let before = lines.len();
     if o.unique {
         // Like `:sort u`: whole lines are compared, even with `numeric`.
-        lines.dedup_by(|b, a| if o.ignore_case { eq_ignore_case(a, b) } else { a == b });
+        lines.dedup_by(|b, a| {
+            if o.ignore_case {
+                eq_ignore_case(a, b)
+            } else {
+                a == b
+            }
+        });
     }
     before - lines.len()
 }
 
 fn eq_ignore_case(a: &str, b: &str) -> bool {
-    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The first decimal number in `line`, with a `-` right before it making it
@@ -260,14 +275,21 @@ fn first_number(line: &str) -> Option<i64> {
     let magnitude = bytes[start..]
         .iter()
         .take_while(|b| b.is_ascii_digit())
-        .fold(0i64, |n, b| n.saturating_mul(10).saturating_add(i64::from(b - b'0')));
+        .fold(0i64, |n, b| {
+            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        });
     Some(if negative { -magnitude } else { magnitude })
 }
 
 fn text_sort(arg: &[u8]) -> Result<Value, String> {
     let p: SortTextParams = parse(arg)?;
     let mut lines = p.lines;
-    let options = SortOptions { reverse: p.reverse, unique: p.unique, ignore_case: p.ignore_case, numeric: p.numeric };
+    let options = SortOptions {
+        reverse: p.reverse,
+        unique: p.unique,
+        ignore_case: p.ignore_case,
+        numeric: p.numeric,
+    };
     sort(&mut lines, &options);
     Ok(Value::from(lines))
 }
@@ -276,15 +298,15 @@ fn text_sort(arg: &[u8]) -> Result<Value, String> {
 // The current buffer, through the Neovim API
 
 /// Calls an API import with a JSON array of arguments, decodes its result.
-fn api<R: DeserializeOwned>(import: extern "C" fn(u32) -> u32, args: Value) -> Result<R, String> {
-    let result = abi::take(import(abi::give(args.to_string().into_bytes())));
+fn api<R: DeserializeOwned>(import: extern "C" fn(u32) -> u32, args: &Value) -> Result<R, String> {
+    let result = abi::take(import(give_json(args)));
     serde_json::from_slice(&result).map_err(|e| format!("unexpected reply from Neovim: {e}"))
 }
 
 /// Checks `first`/`last` (1-based, inclusive) against the current buffer;
 /// returns the 0-based, end-exclusive range the API functions take.
 fn line_range(first: Option<i64>, last: Option<i64>) -> Result<(i64, i64), String> {
-    let count: i64 = api(abi::nvim_buf_line_count, json!([0]))?;
+    let count: i64 = api(abi::nvim_buf_line_count, &json!([0]))?;
     let (first, last) = (first.unwrap_or(1), last.unwrap_or(count));
     if first < 1 {
         return Err(format!("first must be at least 1, got {first}"));
@@ -299,24 +321,29 @@ fn line_range(first: Option<i64>, last: Option<i64>) -> Result<(i64, i64), Strin
 }
 
 fn get_lines(start: i64, end: i64) -> Result<Vec<String>, String> {
-    api(abi::nvim_buf_get_lines, json!([0, start, end, true]))
+    api(abi::nvim_buf_get_lines, &json!([0, start, end, true]))
 }
 
 /// Replaces lines `start..end` with `lines`: one change, so one undo step.
-fn set_lines(start: i64, end: i64, lines: Vec<String>) {
-    abi::nvim_buf_set_lines(abi::give(json!([0, start, end, true, lines]).to_string().into_bytes()));
+fn set_lines(start: i64, end: i64, lines: &[String]) {
+    abi::nvim_buf_set_lines(give_json(&json!([0, start, end, true, lines])));
 }
 
 fn buffer_sort(arg: &[u8]) -> Result<Value, String> {
     let p: SortLinesParams = parse(arg)?;
     let (start, end) = line_range(p.first, p.last)?;
-    let options = SortOptions { reverse: p.reverse, unique: p.unique, ignore_case: p.ignore_case, numeric: p.numeric };
+    let options = SortOptions {
+        reverse: p.reverse,
+        unique: p.unique,
+        ignore_case: p.ignore_case,
+        numeric: p.numeric,
+    };
     let original = get_lines(start, end)?;
     let mut lines = original.clone();
     let removed = sort(&mut lines, &options);
     let changed = lines != original;
     if changed {
-        set_lines(start, end, lines);
+        set_lines(start, end, &lines);
     }
     Ok(json!({ "lines": original.len(), "removed": removed, "changed": changed }))
 }
@@ -327,7 +354,7 @@ fn buffer_reverse(arg: &[u8]) -> Result<Value, String> {
     let original = get_lines(start, end)?;
     let reversed: Vec<String> = original.iter().rev().cloned().collect();
     if reversed != original {
-        set_lines(start, end, reversed);
+        set_lines(start, end, &reversed);
     }
     Ok(json!({ "lines": original.len() }))
 }

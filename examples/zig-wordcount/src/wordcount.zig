@@ -105,10 +105,10 @@ fn giveJson(value: anytype) u32 {
 }
 
 /// Raises a Lua error in the caller: `lua_exec` runs `error(...)`, the host
-/// turns the failing Lua chunk into a Lua error that names the plugin and
-/// function. `args` must not contain "]==]" (they are our own words/numbers).
+/// turns the failing Lua chunk into a trap and then into a Lua error that
+/// already names the plugin and function ("wasm_nvim: wordcount.stats: ..."). `args` must not contain "]==]" (they are our own words/numbers).
 fn raise(comptime fmt: []const u8, args: anytype) noreturn {
-    const chunk = std.fmt.allocPrint(gpa, "error([==[wordcount: " ++ fmt ++ "]==], 0)", args) catch oom();
+    const chunk = std.fmt.allocPrint(gpa, "error([==[" ++ fmt ++ "]==], 0)", args) catch oom();
     lua_exec(giveOwned(chunk));
     @trap(); // not reached: lua_exec does not return after error()
 }
@@ -210,7 +210,7 @@ export fn count_text(arg: u32) u32 {
     const value = takeJson(json.Value, arena.allocator(), arg) orelse .null;
     const text = switch (value) {
         .string => |s| s,
-        else => raise("count_text expects a string, got {s}", .{luaType(value)}),
+        else => raise("expected a string, got {s}", .{luaType(value)}),
     };
     var s: Stats = .{};
     var it = std.mem.splitScalar(u8, text, '\n');
@@ -226,12 +226,12 @@ export fn range_stats(arg: u32) u32 {
     const a = arena.allocator();
     const Range = struct { first: i64, last: i64 };
     const range = takeJson(Range, a, arg) orelse
-        raise("range_stats expects {{ first = n, last = n }} (1-based, inclusive)", .{});
+        raise("expected {{ first = n, last = n }} (1-based, inclusive)", .{});
     if (range.first < 1 or range.last < range.first)
-        raise("range_stats: bad range {d}..{d}", .{ range.first, range.last });
+        raise("bad range {d}..{d}", .{ range.first, range.last });
     const count = bufLineCount(a);
     if (range.last > count)
-        raise("range_stats: line {d} is past the end of the buffer ({d} lines)", .{ range.last, count });
+        raise("line {d} is past the end of the buffer ({d} lines)", .{ range.last, count });
     return giveJson(Stats.ofLines(bufLines(a, range.first - 1, range.last)));
 }
 
@@ -245,10 +245,14 @@ export fn report() void {
     const name = bufName(a);
     const line = std.fmt.allocPrint(a, "{s}: {d} line{s}, {d} word{s}, {d} char{s}, {d} byte{s}, {d} blank\n", .{
         if (name.len == 0) "[No Name]" else std.fs.path.basename(name),
-        s.lines,  plural(s.lines),
-        s.words,  plural(s.words),
-        s.chars,  plural(s.chars),
-        s.bytes,  plural(s.bytes),
+        s.lines,
+        plural(s.lines),
+        s.words,
+        plural(s.words),
+        s.chars,
+        plural(s.chars),
+        s.bytes,
+        plural(s.bytes),
         s.blank_lines,
     }) catch oom();
     // Zig 0.16+ does I/O through an `Io` instance; a -fno-entry library has

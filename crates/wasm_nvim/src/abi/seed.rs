@@ -26,7 +26,7 @@ fn fail(import: &str) -> impl FnOnce(Error) -> wasmtime::Error + '_ {
 /// Builds the linker every plugin is instantiated with.
 pub fn linker(engine: &Engine, nvim: &Nvim) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
-    let internal = |e: wasmtime::Error| Error::Internal(format!("defining host imports: {e:#}"));
+    let internal = |e: wasmtime::Error| Error::internal(format!("defining host imports: {e:#}"));
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
     define_values(&mut linker).map_err(internal)?;
     define_lua(&mut linker).map_err(internal)?;
@@ -106,8 +106,11 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// back into this plugin.
 fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
     let rt = runtime::get()?;
-    rt.show_output(caller.data());
-    reentry::while_waiting(caller, || f(rt))
+    let output = caller.data().take_output();
+    reentry::while_waiting(caller, || {
+        rt.show_output(output);
+        f(rt)
+    })
 }
 
 fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_args: bool, returns: bool) -> wasmtime::Result<()> {

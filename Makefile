@@ -1,0 +1,29 @@
+# wasm_nvim: the two commands are `make demo` and `make test`.
+# Everything they need (Rust wasm targets, Neovim, Zig) is installed into
+# .deps/ by scripts/bootstrap.sh. NVIM=/path/to/nvim picks another Neovim.
+
+.PHONY: all demo test build deps unit spec clean
+
+all: build
+
+## Build everything, then run the example plugins in headless Neovim.
+demo:
+	bash scripts/demo.sh
+
+## Every test: Rust unit tests and the specs in a real headless Neovim.
+test:
+	bash scripts/test.sh
+
+## The host library (lua/wasm_nvim.so) and every plugin.
+build: deps
+	bash scripts/build.sh
+
+deps:
+	bash scripts/bootstrap.sh
+
+## Only the Neovim specs, without rebuilding (SPEC=substring to filter).
+spec:
+	bash scripts/test.sh --no-build $(SPEC)
+
+clean:
+	rm -rf target tests/build lua/wasm_nvim.so examples/*/wasm
