@@ -30,8 +30,10 @@ build_test_plugins() {
   log "test plugins (Rust, wasm32-wasip1) and WAT fixtures"
   "$CARGO" build --release --locked --manifest-path tests/plugins/Cargo.toml \
     --target wasm32-wasip1 --target-dir "$GUEST_TARGET" >&2
-  mkdir -p "$BUILD/conformance/wasm"
-  cp "$GUEST_TARGET/wasm32-wasip1/release/conformance.wasm" "$BUILD/conformance/wasm/conformance.wasm"
+  for plugin in conformance hello; do
+    mkdir -p "$BUILD/$plugin/wasm"
+    cp "$GUEST_TARGET/wasm32-wasip1/release/$plugin.wasm" "$BUILD/$plugin/wasm/$plugin.wasm"
+  done
   # The running Neovim's API, for the fixture that imports all of it.
   "$NVIM_BIN" --headless -u NONE -i NONE \
     -c 'lua io.stdout:write(vim.json.encode(vim.fn.api_info()))' -c 'qa!' >"$BUILD/api_info.json"

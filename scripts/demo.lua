@@ -1,0 +1,67 @@
+-- The demo: loads the example plugins (Zig, Rust, C) into this headless
+-- Neovim and shows what each one does. Run through `make demo`.
+local root = assert(vim.env.WASM_NVIM_ROOT)
+vim.opt.rtp:prepend(root)
+for _, dir in ipairs({ 'zig-wordcount', 'rust-sortlines', 'c-calc' }) do
+  vim.opt.rtp:append(root .. '/examples/' .. dir)
+end
+
+local function say(fmt, ...)
+  io.stdout:write(fmt:format(...) .. '\n')
+end
+
+local function show(v)
+  return vim.inspect(v, { newline = ' ', indent = '' })
+end
+
+local function lines()
+  return vim.api.nvim_buf_get_lines(0, 0, -1, true)
+end
+
+local wasm = require('wasm_nvim')
+local t0 = vim.uv.hrtime()
+wasm.setup()
+local plugins = wasm.plugins()
+say('%s: wasm_nvim %s loaded %d plugins in %.0f ms:', vim.fn.execute('version'):match('NVIM v[^\n]+'), wasm.version,
+  #plugins, (vim.uv.hrtime() - t0) / 1e6)
+for _, p in ipairs(plugins) do
+  say('  %-10s %s  (%s)', p.name, vim.fn.fnamemodify(p.path, ':~:.'),
+    table.concat(vim.tbl_map(function(f) return f.name end, p.functions), ', '))
+end
+
+say('\n== wordcount (Zig): statistics of the current buffer')
+vim.api.nvim_buf_set_lines(0, 0, -1, true, { 'The quick brown fox', '', 'jumps över the lazy dög 🦊' })
+say('buffer: %s', show(lines()))
+say('wasm.wordcount.stats() -> %s', show(wasm.wordcount.stats()))
+wasm.wordcount.report()
+say('wasm.wordcount.report() printed to :messages -> %q', vim.trim(vim.fn.execute('messages')):match('[^\n]*$'))
+
+say('\n== sortlines (Rust): sorting buffer lines in place')
+vim.api.nvim_buf_set_lines(0, 0, -1, true, { 'pear', 'Apple', 'banana', 'apple', 'pear', 'Cherry' })
+say('before: %s', show(lines()))
+local r = wasm.sortlines.sort_lines({ ignore_case = true, unique = true })
+say('wasm.sortlines.sort_lines({ ignore_case = true, unique = true }) -> %s', show(r))
+say('after:  %s', show(lines()))
+say('wasm.sortlines.sort_text({ lines = { "10 b", "9 a", "100 c" }, numeric = true }) -> %s',
+  show(wasm.sortlines.sort_text({ lines = { '10 b', '9 a', '100 c' }, numeric = true })))
+
+say('\n== calc (C): a calculator')
+for _, expr in ipairs({ '2 * (3 + 4)', '2^10 - 1', 'sqrt(2) * sqrt(2)', 'max(3, pi, e)', '1 / 0' }) do
+  say('wasm.calc.calc(%q) -> %s', expr, show(wasm.calc.calc(expr)))
+end
+vim.api.nvim_buf_set_lines(0, 0, -1, true, { '19.99 * 3 + 4.5' })
+wasm.calc.calc_line()
+say('wasm.calc.calc_line() on "19.99 * 3 + 4.5" -> line is now %q', lines()[1])
+
+say('\n== errors are Lua errors naming plugin and function; Neovim carries on')
+local ok, err = pcall(wasm.sortlines.sort_text, { lines = { 'x' }, reverse = 'yes' })
+say('sort_text with a bad option -> %s', ok and show(err) or err)
+ok, err = pcall(wasm.wordcount.count_text, 42)
+say('count_text(42) -> %s', err)
+
+say('\n== speed: 10,000 calls of calc.calc("1+2*3") (JSON in, JSON out)')
+local started = vim.uv.hrtime()
+for _ = 1, 10000 do
+  wasm.calc.calc('1+2*3')
+end
+say('%.2f us per call', (vim.uv.hrtime() - started) / 1e3 / 10000)

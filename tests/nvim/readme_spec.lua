@@ -1,0 +1,40 @@
+-- The README stays true: its 20-line plugin is the file the specs build.
+
+local function readme_block(after_heading, lang)
+  local text = table.concat(vim.fn.readfile(T.root .. '/README.md'), '\n')
+  local from = assert(text:find(after_heading, 1, true), 'README has no heading ' .. after_heading)
+  return assert(text:match('```' .. lang .. '\n(.-)\n```', from), 'no ' .. lang .. ' block after ' .. after_heading)
+end
+
+T.test('the plugin in 20 lines is tests/plugins/hello/src/lib.rs, and is 20 lines', function()
+  local block = readme_block('## A plugin in 20 lines', 'rust')
+  local file = table.concat(vim.fn.readfile(T.root .. '/tests/plugins/hello/src/lib.rs'), '\n')
+  T.eq(block, file)
+  T.eq(#vim.split(block, '\n'), 20)
+end)
+
+T.test('and it works', function()
+  T.rtp('hello')
+  T.eq(require('wasm_nvim').hello.greet('Neovim'), 'Hello, Neovim!')
+  T.eq(require('wasm_nvim').hello.greet('"quoted" ✓'), 'Hello, "quoted" ✓!')
+end)
+
+T.test('the README names the two commands, and CI runs its test command', function()
+  local block = readme_block('## Two commands', 'sh')
+  T.contains(block, 'make demo', 'make test')
+  T.contains(table.concat(vim.fn.readfile(T.root .. '/.ci/run'), '\n'), '\nmake test')
+end)
+
+T.test(':help wasm_nvim works once helptags are generated', function()
+  local doc = vim.fn.tempname()
+  vim.fn.mkdir(doc .. '/doc', 'p')
+  vim.uv.fs_copyfile(T.root .. '/doc/wasm_nvim.txt', doc .. '/doc/wasm_nvim.txt')
+  vim.cmd.helptags(doc .. '/doc')
+  vim.opt.rtp:append(doc)
+  for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim.setup()', 'wasm_nvim-seed-abi', 'wasm_nvim-values', 'wasm_nvim-errors' }) do
+    vim.cmd.help(tag)
+    T.eq(vim.bo.buftype, 'help', tag)
+    T.eq(vim.fn.expand('%:t'), 'wasm_nvim.txt', tag)
+    vim.cmd.helpclose()
+  end
+end)
