@@ -34,6 +34,9 @@ build_test_plugins() {
     mkdir -p "$BUILD/$plugin/wasm"
     cp "$GUEST_TARGET/wasm32-wasip1/release/$plugin.wasm" "$BUILD/$plugin/wasm/$plugin.wasm"
   done
+  # A second, independent copy: plugin B in the cross-plugin specs.
+  mkdir -p "$BUILD/conformance2/wasm"
+  cp "$BUILD/conformance/wasm/conformance.wasm" "$BUILD/conformance2/wasm/conformance2.wasm"
   # The running Neovim's API, for the fixture that imports all of it.
   "$NVIM_BIN" --headless -u NONE -i NONE \
     -c 'lua io.stdout:write(vim.json.encode(vim.fn.api_info()))' -c 'qa!' >"$BUILD/api_info.json"

@@ -25,7 +25,7 @@
 
 use std::fmt;
 
-use mlua::{AnyUserData, Lua, Table, Value};
+use mlua::{AnyUserData, Function, Lua, Table, Value};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
@@ -53,10 +53,30 @@ impl Conv {
         Ok(out)
     }
 
+    /// Encodes several Lua values as one JSON array (a callback's arguments).
+    pub fn to_json_array(&self, values: &[Value]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64);
+        let fail = |e: serde_json::Error| Error::value(e.to_string());
+        let mut ser = serde_json::Serializer::new(&mut out);
+        let mut seq = ser.serialize_seq(Some(values.len())).map_err(fail)?;
+        for (i, value) in values.iter().enumerate() {
+            let path = Path::Index(&Path::Root, i + 1);
+            seq.serialize_element(&LuaSer { value, conv: self, path: &path }).map_err(fail)?;
+        }
+        SerializeSeq::end(seq).map_err(fail)?;
+        Ok(out)
+    }
+
     /// Decodes JSON bytes into a Lua value.
     pub fn from_json(&self, lua: &Lua, bytes: &[u8]) -> Result<Value> {
+        self.from_json_with(lua, bytes, None)
+    }
+
+    /// Decodes JSON bytes; each `{"__wasm_callback": "<name>"}` object
+    /// becomes the function `callbacks(name)` makes (see `callbacks.rs`).
+    pub fn from_json_with(&self, lua: &Lua, bytes: &[u8], callbacks: Option<&MakeCallback<'_>>) -> Result<Value> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let value = LuaSeed { lua, conv: self, top: true }
+        let value = LuaSeed { lua, conv: self, top: true, callbacks }
             .deserialize(&mut de)
             .map_err(|e| Error::value(format!("invalid JSON: {e}")))?;
         de.end().map_err(|e| Error::value(format!("invalid JSON: {e}")))?;
@@ -192,17 +212,24 @@ impl LuaSer<'_> {
     }
 }
 
+/// Makes the Lua function for a `{"__wasm_callback": name}` object.
+pub type MakeCallback<'a> = dyn Fn(&str) -> mlua::Result<Function> + 'a;
+
+/// The key of a callback object.
+pub const CALLBACK_KEY: &str = "__wasm_callback";
+
 /// Builds a Lua value from any serde data format.
 pub struct LuaSeed<'a> {
     pub lua: &'a Lua,
     pub conv: &'a Conv,
     /// At the top level `null` is `nil`; inside containers it is `vim.NIL`.
     pub top: bool,
+    pub callbacks: Option<&'a MakeCallback<'a>>,
 }
 
 impl<'a> LuaSeed<'a> {
     fn nested(&self) -> LuaSeed<'a> {
-        LuaSeed { lua: self.lua, conv: self.conv, top: false }
+        LuaSeed { lua: self.lua, conv: self.conv, top: false, callbacks: self.callbacks }
     }
 }
 
@@ -273,14 +300,21 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
         let t = self.lua.create_table_with_capacity(0, map.size_hint().unwrap_or(0)).map_err(lua_err)?;
-        let mut empty = true;
+        let mut count = 0;
         while let Some(k) = map.next_key_seed(self.nested())? {
             let v = map.next_value_seed(self.nested())?;
             t.raw_set(k, v).map_err(lua_err)?;
-            empty = false;
+            count += 1;
         }
-        if empty && let Some(mt) = &self.conv.empty_dict_mt {
+        if count == 0 && let Some(mt) = &self.conv.empty_dict_mt {
             t.set_metatable(Some(mt.clone())).map_err(lua_err)?;
+        }
+        if count == 1
+            && let Some(make) = self.callbacks
+            && let Ok(Value::String(name)) = t.raw_get::<Value>(CALLBACK_KEY)
+        {
+            let name = name.to_str().map_err(lua_err)?;
+            return make(&name).map(Value::Function).map_err(lua_err);
         }
         Ok(Value::Table(t))
     }

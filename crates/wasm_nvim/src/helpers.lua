@@ -43,6 +43,19 @@ function M.vim_nil()
   return type(vim.NIL) == 'userdata' and vim.NIL or nil
 end
 
+-- nvim_exec_lua is RPC-only, but plugins need it most: it is how a plugin
+-- hands a callback to any Lua API (vim.defer_fn, vim.keymap.set ...).
+local function exec_lua(code, args)
+  local chunk, err = loadstring(code, '=nvim_exec_lua')
+  if not chunk then
+    error(err, 0)
+  end
+  args = type(args) == 'table' and args or {}
+  return chunk(unpack(args, 1, table.maxn(args)))
+end
+
+local fallback = { nvim_exec_lua = exec_lua, nvim_execute_lua = exec_lua }
+
 function M.api_functions()
   local out = {}
   for _, f in ipairs(vim.fn.api_info().functions) do
@@ -50,10 +63,29 @@ function M.api_functions()
       name = f.name,
       takes_args = #f.parameters > 0,
       returns = f.return_type ~= 'void',
-      func = vim.api[f.name],
+      func = vim.api[f.name] or fallback[f.name],
     }
   end
   return out
+end
+
+M.current_buf = vim.api.nvim_get_current_buf
+
+-- Deletes what an unloaded plugin registered with a callback.
+function M.release(kind, a, b, buf)
+  later_if_fast(function()
+    if kind == 'autocmd' then
+      pcall(vim.api.nvim_del_autocmd, a)
+    elseif kind == 'command' and b then
+      pcall(vim.api.nvim_buf_del_user_command, b, a)
+    elseif kind == 'command' then
+      pcall(vim.api.nvim_del_user_command, a)
+    elseif kind == 'keymap' and buf then
+      pcall(vim.api.nvim_buf_del_keymap, buf, a, b)
+    elseif kind == 'keymap' then
+      pcall(vim.api.nvim_del_keymap, a, b)
+    end
+  end)
 end
 
 function M.wasm_files()

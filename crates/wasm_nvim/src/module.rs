@@ -11,7 +11,7 @@ use mlua::{Lua, Table, Value};
 
 use crate::error::{Error, Result};
 use crate::panics;
-use crate::plugin::Plugin;
+use crate::plugin::{Plugin, Target};
 use crate::registry::{self, Found};
 use crate::runtime::{self, Runtime};
 
@@ -129,7 +129,10 @@ fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result
     for plugin in &loaded {
         module.raw_set(&*plugin.name, plugin_table(rt, lua, plugin)?)?;
     }
-    rt.registry.borrow_mut().replace(loaded);
+    let unloaded = rt.registry.borrow_mut().replace(loaded);
+    for old in unloaded {
+        rt.release(old.key);
+    }
     Ok(())
 }
 
@@ -139,7 +142,8 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
     for (index, spec) in plugin.functions.iter().enumerate() {
         let p = Rc::clone(plugin);
         let raw = lua.create_function(move |lua, arg: Value| {
-            let result = panics::catch(|| call(rt, lua, &p, index, arg)).and_then(|r| r);
+            let target = Target::Listed(index);
+            let result = panics::catch(|| call(rt, lua, &p, &target, || rt.nvim.conv.to_json(&arg))).and_then(|r| r);
             pair(lua, result.map_err(|e| format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)))
         })?;
         table.raw_set(spec.name.as_str(), rt.nvim.wrap(raw)?)?;
@@ -147,11 +151,12 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
     Ok(table)
 }
 
-/// Encodes the argument, calls the export, decodes the result.
-fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, index: usize, arg: Value) -> Result<Value> {
-    let spec = plugin.functions.get(index).ok_or_else(|| Error::internal(format!("no function #{index}")))?;
-    let arg = if spec.takes_arg { Some(rt.nvim.conv.to_json(&arg).map_err(|e| e.context("argument"))?) } else { None };
-    match plugin.call(rt, index, arg)? {
+/// Encodes the argument (only if the function takes one), calls, decodes
+/// the result.
+pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, arg: impl FnOnce() -> Result<Vec<u8>>) -> Result<Value> {
+    let spec = plugin.spec(target).ok_or_else(|| Error::internal("unknown function"))?;
+    let arg = if spec.takes_arg { Some(arg().map_err(|e| e.context("argument"))?) } else { None };
+    match plugin.call(rt, target, arg)? {
         Some(bytes) => rt.nvim.conv.from_json(lua, &bytes).map_err(|e| e.context("result")),
         None => Ok(Value::Nil),
     }

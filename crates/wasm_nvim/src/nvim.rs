@@ -6,6 +6,7 @@
 
 use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value};
 
+use crate::callbacks::{self, Maker, Resource};
 use crate::convert::Conv;
 use crate::error::{Error, Result};
 
@@ -96,8 +97,12 @@ impl Nvim {
         self.conv.to_json(&value)
     }
 
-    /// `nvim_*`: calls API function `index` with a JSON array of arguments.
-    pub fn call_api(&self, index: usize, args: Option<&[u8]>) -> Result<Option<Vec<u8>>> {
+    /// `nvim_*`: calls API function `index` with a JSON array of arguments,
+    /// in which `{"__wasm_callback": ...}` objects become functions made by
+    /// `maker`. Returns the JSON result (unless void) and, when callbacks
+    /// were registered (an autocmd, a command, a keymap), what to delete
+    /// when the plugin unloads.
+    pub fn call_api(&self, index: usize, args: Option<&[u8]>, maker: &Maker) -> Result<(Option<Vec<u8>>, Option<Resource>)> {
         let Some(api) = self.api.get(index) else {
             return Err(Error::internal(format!("no API function #{index}")));
         };
@@ -105,11 +110,12 @@ impl Nvim {
             return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
         };
         let args = match args {
-            None => MultiValue::new(),
+            None => Vec::new(),
             Some(json) => {
                 let is_array = json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-                match self.conv.from_json(&self.lua, json)? {
-                    Value::Table(t) if is_array => t.sequence_values::<Value>().collect::<mlua::Result<MultiValue>>()?,
+                let make = |name: &str| maker.make(&self.lua, name);
+                match self.conv.from_json_with(&self.lua, json, Some(&make))? {
+                    Value::Table(t) if is_array => t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?,
                     _ => {
                         let start = String::from_utf8_lossy(&json[..json.len().min(40)]).into_owned();
                         return Err(Error::value(format!("arguments must be a JSON array, got {start:?}")));
@@ -117,8 +123,38 @@ impl Nvim {
                 }
             }
         };
-        let result: Value = func.call(args).map_err(|e| Error::from_lua(&e))?;
-        if api.returns { self.conv.to_json(&result).map(Some) } else { Ok(None) }
+        let result: Value = func.call(MultiValue::from_vec(args.clone())).map_err(|e| Error::from_lua(&e))?;
+        let registered = if maker.made() > 0 { self.resolve_buffer(callbacks::registered(&api.name, &args, &result))? } else { None };
+        let json = if api.returns { Some(self.conv.to_json(&result)?) } else { None };
+        Ok((json, registered))
+    }
+
+    /// Buffer 0 means "the current one" only at the time of the call.
+    fn resolve_buffer(&self, resource: Option<Resource>) -> Result<Option<Resource>> {
+        let current = || -> Result<Option<i64>> { Ok(Some(self.helpers.call_function("current_buf", ())?)) };
+        Ok(match resource {
+            Some(Resource::Command { buffer: Some(0), name }) => Some(Resource::Command { buffer: current()?, name }),
+            Some(Resource::Keymap { buffer: Some(0), mode, lhs }) => Some(Resource::Keymap { buffer: current()?, mode, lhs }),
+            other => other,
+        })
+    }
+
+    /// Deletes what a plugin registered with callbacks (errors ignored: the
+    /// user may have deleted it already).
+    pub fn release(&self, resource: &Resource) -> Result<()> {
+        let args = match resource {
+            Resource::Autocmd(id) => ("autocmd", Value::Integer(*id), Value::Nil, Value::Nil),
+            Resource::Command { buffer, name } => {
+                ("command", Value::String(self.lua.create_string(name)?), buffer.map_or(Value::Nil, Value::Integer), Value::Nil)
+            }
+            Resource::Keymap { buffer, mode, lhs } => (
+                "keymap",
+                Value::String(self.lua.create_string(mode)?),
+                Value::String(self.lua.create_string(lhs)?),
+                buffer.map_or(Value::Nil, Value::Integer),
+            ),
+        };
+        Ok(self.helpers.call_function("release", args)?)
     }
 }
 

@@ -31,6 +31,15 @@ pub struct FunctionSpec {
     pub returns: bool,
 }
 
+/// What to call in a plugin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Function `n` of the plugin's `functionality` list.
+    Listed(usize),
+    /// Any other export (callbacks), with the shape its type has.
+    Named(FunctionSpec),
+}
+
 enum Slot {
     /// Instantiated and idle.
     Ready(Box<Store<HostState>>),
@@ -45,7 +54,8 @@ pub struct Plugin {
     pub path: PathBuf,
     pub functions: Vec<FunctionSpec>,
     pre: InstancePre<HostState>,
-    key: u64,
+    /// Unique per loaded plugin: a reload gives the new one another key.
+    pub key: u64,
     slot: RefCell<Slot>,
 }
 
@@ -95,14 +105,39 @@ impl Plugin {
         Ok(())
     }
 
-    /// Calls function `index` of [`Self::functions`] with an encoded
-    /// argument; returns the encoded result.
-    pub fn call(&self, rt: &Runtime, index: usize, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+    /// The export `name` as a callback target: a listed function, or any
+    /// other exported function whose type has one of the seed shapes.
+    pub fn target(&self, name: &str) -> Result<Target> {
+        if let Some(index) = self.functions.iter().position(|f| f.name == name) {
+            return Ok(Target::Listed(index));
+        }
+        let shape = self.pre.module().get_export(name).and_then(|e| e.func().cloned()).and_then(|ty| {
+            let params: Vec<_> = ty.params().collect();
+            let results: Vec<_> = ty.results().collect();
+            let is_i32 = |v: &[wasmtime::ValType]| v.iter().all(|t| matches!(t, wasmtime::ValType::I32));
+            (params.len() <= 1 && results.len() <= 1 && is_i32(&params) && is_i32(&results))
+                .then(|| FunctionSpec { name: name.to_string(), takes_arg: params.len() == 1, returns: results.len() == 1 })
+        });
+        shape.map(Target::Named).ok_or_else(|| {
+            Error::abi(format!("'{name}' is not an exported function of shape (), (i32), () -> i32 or (i32) -> i32"))
+        })
+    }
+
+    /// The shape of a call target.
+    pub fn spec<'a>(&'a self, target: &'a Target) -> Option<&'a FunctionSpec> {
+        match target {
+            Target::Listed(index) => self.functions.get(*index),
+            Target::Named(spec) => Some(spec),
+        }
+    }
+
+    /// Calls `target` with an encoded argument; returns the encoded result.
+    pub fn call(&self, rt: &Runtime, target: &Target, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
         let taken = std::mem::replace(&mut *self.slot.borrow_mut(), Slot::InUse);
         let mut store = match taken {
             Slot::Ready(store) => store,
             Slot::InUse => {
-                return reentry::with_waiting(self.key, |caller| invoke_export(caller, index, arg)).unwrap_or_else(|| {
+                return reentry::with_waiting(self.key, |caller| invoke_export(caller, target, arg)).unwrap_or_else(|| {
                     Err(Error::internal("the plugin is busy and no host import is waiting on Lua"))
                 });
             }
@@ -114,7 +149,7 @@ impl Plugin {
                 }
             },
         };
-        let result = invoke_export(&mut *store, index, arg);
+        let result = invoke_export(&mut *store, target, arg);
         let output = store.data().take_output();
         store.data_mut().values.clear();
         let poisoned = store.data().poisoned;
@@ -151,9 +186,18 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     Ok(store)
 }
 
-fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, index: usize, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
-    let func = ctx.as_context_mut().data().guest()?.exports.get(index).cloned();
-    let func = func.ok_or_else(|| Error::internal(format!("no export #{index}")))?;
+fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+    let mut ctx = ctx.as_context_mut();
+    let func = match target {
+        Target::Listed(index) => {
+            let func = ctx.data().guest()?.exports.get(*index).cloned();
+            func.ok_or_else(|| Error::internal(format!("no export #{index}")))?
+        }
+        Target::Named(spec) => {
+            let instance = ctx.data().instance.ok_or_else(|| Error::internal("no instance"))?;
+            ExportFn::lookup(&instance, &mut ctx, &spec.name, spec.takes_arg, spec.returns)?
+        }
+    };
     invoke(ctx, &func, arg)
 }
 

@@ -26,6 +26,10 @@ impl Registry {
         self.plugins.iter().find(|p| &*p.name == name).cloned()
     }
 
+    pub fn by_key(&self, key: u64) -> Option<Rc<Plugin>> {
+        self.plugins.iter().find(|p| p.key == key).cloned()
+    }
+
     pub fn all(&self) -> Vec<Rc<Plugin>> {
         self.plugins.clone()
     }

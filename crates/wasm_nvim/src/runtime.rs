@@ -7,12 +7,15 @@
 //! after that would touch freed memory.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use mlua::Lua;
 use wasmtime::{Config, Engine, Linker};
 
 use crate::abi;
+use crate::callbacks::Resource;
+use crate::plugin::Plugin;
 use crate::error::{Error, Result};
 use crate::nvim::{Level, Nvim};
 use crate::registry::Registry;
@@ -27,6 +30,8 @@ pub struct Runtime {
     /// `setup()` has run (explicitly, or on first access to a plugin).
     pub set_up: Cell<bool>,
     next_key: Cell<u64>,
+    /// What each plugin (by key) registered with callbacks.
+    resources: RefCell<HashMap<u64, Vec<Resource>>>,
 }
 
 thread_local! {
@@ -67,6 +72,7 @@ impl Runtime {
             debug: Cell::new(false),
             set_up: Cell::new(false),
             next_key: Cell::new(1),
+            resources: RefCell::new(HashMap::new()),
         })
     }
 
@@ -100,7 +106,27 @@ impl Runtime {
         }
     }
 
-    pub fn plugin(&self, name: &str) -> Option<Rc<crate::plugin::Plugin>> {
+    pub fn plugin(&self, name: &str) -> Option<Rc<Plugin>> {
         self.registry.borrow().get(name)
+    }
+
+    /// The loaded plugin with this key; `None` once it was unloaded.
+    pub fn plugin_by_key(&self, key: u64) -> Option<Rc<Plugin>> {
+        self.registry.borrow().by_key(key)
+    }
+
+    /// Remembers something plugin `key` registered with a callback.
+    pub fn track(&self, key: u64, resource: Resource) {
+        self.resources.borrow_mut().entry(key).or_default().push(resource);
+    }
+
+    /// Deletes what an unloaded plugin registered with callbacks.
+    pub fn release(&self, key: u64) {
+        let resources = self.resources.borrow_mut().remove(&key).unwrap_or_default();
+        for resource in &resources {
+            if let Err(e) = self.nvim.release(resource) {
+                self.log(|| format!("releasing {resource:?}: {e}"));
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@
 
 use wasmtime::{Caller, Engine, Linker};
 
+use crate::callbacks::Maker;
 use crate::error::{Error, Result};
 use crate::nvim::Nvim;
 use crate::reentry;
@@ -141,11 +142,17 @@ fn api_name(index: usize) -> String {
 }
 
 fn call_api(caller: &mut Caller<'_, HostState>, index: usize, args_id: Option<u32>) -> Ret<Option<Vec<u8>>> {
-    let args = match args_id {
-        Some(id) => Some(caller.data_mut().values.take(id).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?),
-        None => None,
-    };
-    run_lua(caller, |rt| rt.nvim.call_api(index, args.as_deref())).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))
+    let fail = |e: Error| wasmtime::Error::new(e.context(api_name(index)));
+    let args = args_id.map(|id| caller.data_mut().values.take(id)).transpose().map_err(fail)?;
+    let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
+    run_lua(caller, |rt| {
+        let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker)?;
+        if let Some(resource) = registered {
+            rt.track(maker.key, resource);
+        }
+        Ok(result)
+    })
+    .map_err(fail)
 }
 
 fn store_result(caller: &mut Caller<'_, HostState>, index: usize, result: Option<Vec<u8>>) -> Ret<u32> {

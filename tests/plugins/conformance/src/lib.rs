@@ -20,6 +20,13 @@ unsafe extern "C" {
     fn nvim_del_current_line();
     fn nvim_get_mode() -> u32;
     fn nvim_command(args: u32);
+    fn nvim_create_autocmd(args: u32) -> u32;
+    fn nvim_exec_autocmds(args: u32);
+    fn nvim_create_user_command(args: u32);
+    fn nvim_set_keymap(args: u32);
+    fn nvim_buf_set_keymap(args: u32);
+    fn nvim_buf_attach(args: u32) -> u32;
+    fn nvim_exec_lua(args: u32) -> u32;
 }
 
 fn layout(size: u32) -> Layout {
@@ -101,6 +108,19 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("reuse_consumed", "any", "void"),
     ("big", "number", "string"),
     ("ignore_arg", "any", "void"),
+    // Callbacks: these pass their argument (a JSON array of API arguments,
+    // with {"__wasm_callback": ...} objects in it) straight to the import.
+    ("create_autocmd", "array", "number"),
+    ("exec_autocmds", "array", "void"),
+    ("create_user_command", "array", "void"),
+    ("set_keymap", "array", "void"),
+    ("buf_set_keymap", "array", "void"),
+    ("buf_attach", "array", "boolean"),
+    ("exec_lua", "array", "any"),
+    ("log", "void", "array"),
+    ("clear_log", "void", "void"),
+    ("set_reply", "any", "void"),
+    ("chain", "number", "number"),
 ];
 
 #[unsafe(no_mangle)]
@@ -263,3 +283,144 @@ pub extern "C" fn big(id: u32) -> u32 {
 /// Never reads its argument (the host must free it anyway).
 #[unsafe(no_mangle)]
 pub extern "C" fn ignore_arg(_id: u32) {}
+
+// ---- callbacks -------------------------------------------------------------
+// The exports below `log` are not in `functionality`: they are reached only
+// as callbacks, by name.
+
+thread_local! {
+    /// The argument arrays the callbacks received, in order.
+    static LOG: RefCell<Vec<serde_json::Value>> = const { RefCell::new(Vec::new()) };
+    /// What `on_event` returns (JSON text).
+    static REPLY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static DEPTH: RefCell<(u64, u64)> = const { RefCell::new((0, 0)) };
+}
+
+fn record(id: u32) -> serde_json::Value {
+    let args: serde_json::Value = serde_json::from_slice(&take(id)).unwrap_or(serde_json::Value::Null);
+    LOG.with_borrow_mut(|log| log.push(args.clone()));
+    args
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn create_autocmd(id: u32) -> u32 {
+    // SAFETY: `(u32) -> u32` import.
+    unsafe { nvim_create_autocmd(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn exec_autocmds(id: u32) {
+    // SAFETY: `(u32) -> ()` import.
+    unsafe { nvim_exec_autocmds(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn create_user_command(id: u32) {
+    // SAFETY: `(u32) -> ()` import.
+    unsafe { nvim_create_user_command(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn set_keymap(id: u32) {
+    // SAFETY: `(u32) -> ()` import.
+    unsafe { nvim_set_keymap(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn buf_set_keymap(id: u32) {
+    // SAFETY: `(u32) -> ()` import.
+    unsafe { nvim_buf_set_keymap(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn buf_attach(id: u32) -> u32 {
+    // SAFETY: `(u32) -> u32` import.
+    unsafe { nvim_buf_attach(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn exec_lua(id: u32) -> u32 {
+    // SAFETY: `(u32) -> u32` import.
+    unsafe { nvim_exec_lua(id) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn log() -> u32 {
+    LOG.with_borrow(|log| give_json(&serde_json::Value::Array(log.clone())))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn clear_log() {
+    LOG.with_borrow_mut(Vec::clear);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn set_reply(id: u32) {
+    REPLY.with_borrow_mut(|r| *r = take(id));
+}
+
+/// Records its arguments and returns the reply set with `set_reply`.
+#[unsafe(no_mangle)]
+pub extern "C" fn on_event(id: u32) -> u32 {
+    record(id);
+    REPLY.with_borrow(|r| if r.is_empty() { give(b"null") } else { give(r) })
+}
+
+/// Records its arguments; returns nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn on_record(id: u32) {
+    record(id);
+}
+
+/// Takes no arguments at all (a timer tick, a keymap).
+#[unsafe(no_mangle)]
+pub extern "C" fn on_tick() {
+    LOG.with_borrow_mut(|log| log.push(serde_json::json!("tick")));
+}
+
+/// A user command's completion: `(ArgLead, CmdLine, CursorPos)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn on_complete(id: u32) -> u32 {
+    let args = record(id);
+    let lead = args[0].as_str().unwrap_or("").to_string();
+    let words: Vec<&str> = ["alpha", "beta", "gamma", "alphabet"].into_iter().filter(|w| w.starts_with(&lead)).collect();
+    give_json(&serde_json::json!(words))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn on_fail(id: u32) {
+    record(id);
+    panic!("on_fail fails on purpose");
+}
+
+/// Depth-first: `chain(n)` fires `User WasmChain` with data n-1, whose
+/// callback (`on_chain`) calls back in here. Returns the deepest level seen.
+fn chain_inner(n: u64) -> u64 {
+    DEPTH.with_borrow_mut(|(now, max)| {
+        *now += 1;
+        *max = (*max).max(*now);
+    });
+    if n > 0 {
+        let args = serde_json::json!(["User", {"pattern": "WasmChain", "data": n - 1}]);
+        // SAFETY: `(u32) -> ()` import.
+        unsafe { nvim_exec_autocmds(give_json(&args)) }
+    }
+    DEPTH.with_borrow_mut(|(now, max)| {
+        *now -= 1;
+        *max
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn chain(id: u32) -> u32 {
+    let n: u64 = serde_json::from_slice(&take(id)).unwrap_or(0);
+    DEPTH.with_borrow_mut(|d| *d = (0, 0));
+    let max = chain_inner(n);
+    give(max.to_string().as_bytes())
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn on_chain(id: u32) {
+    let args: serde_json::Value = serde_json::from_slice(&take(id)).unwrap_or_default();
+    chain_inner(args[0]["data"].as_u64().unwrap_or(0));
+}
