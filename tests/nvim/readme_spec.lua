@@ -31,7 +31,7 @@ T.test(':help wasm_nvim works once helptags are generated', function()
   vim.uv.fs_copyfile(T.root .. '/doc/wasm_nvim.txt', doc .. '/doc/wasm_nvim.txt')
   vim.cmd.helptags(doc .. '/doc')
   vim.opt.rtp:append(doc)
-  for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim.setup()', 'wasm_nvim-seed-abi', 'wasm_nvim-values', 'wasm_nvim-errors' }) do
+  for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim.setup()', 'wasm_nvim-seed-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-errors' }) do
     vim.cmd.help(tag)
     T.eq(vim.bo.buftype, 'help', tag)
     T.eq(vim.fn.expand('%:t'), 'wasm_nvim.txt', tag)

@@ -70,6 +70,16 @@ impl Plugin {
     /// `functionality` and checks that every function it lists is exported
     /// with the declared shape.
     pub fn load(rt: &Runtime, name: &str, path: &Path) -> Result<Plugin> {
+        let key = rt.new_key();
+        let loaded = Self::load_with_key(rt, name, path, key);
+        if loaded.is_err() {
+            // What it registered with callbacks before failing goes too.
+            rt.release(key);
+        }
+        loaded
+    }
+
+    fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64) -> Result<Plugin> {
         let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
@@ -77,7 +87,6 @@ impl Plugin {
         let module = Module::new(&rt.engine, &bytes).map_err(|e| Error::load(format!("invalid module: {e:#}")))?;
         let pre = rt.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
-        let key = rt.new_key();
         let mut store = instantiate(rt, &pre, &name, key)?;
         let functionality = store.data().guest()?.functionality.clone();
         let listed = invoke(&mut store, &ExportFn::Ret(functionality), None)

@@ -120,7 +120,7 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("log", "void", "array"),
     ("clear_log", "void", "void"),
     ("set_reply", "any", "void"),
-    ("chain", "number", "number"),
+    ("chain", "object", "number"),
 ];
 
 #[unsafe(no_mangle)]
@@ -393,17 +393,27 @@ pub extern "C" fn on_fail(id: u32) {
     panic!("on_fail fails on purpose");
 }
 
-/// Depth-first: `chain(n)` fires `User WasmChain` with data n-1, whose
-/// callback (`on_chain`) calls back in here. Returns the deepest level seen.
-fn chain_inner(n: u64) -> u64 {
+/// Depth-first: `chain({n, via})` calls back into this plugin `n` levels
+/// deep, each level going through Neovim: `via = "autocmd"` fires
+/// `User WasmChain` (whose callback is `on_chain`), `via = "lua"` runs Lua
+/// through `nvim_exec_lua` that calls the `on_chain` callback directly.
+/// Returns the deepest level reached.
+fn chain_inner(n: u64, via: &str) -> u64 {
     DEPTH.with_borrow_mut(|(now, max)| {
         *now += 1;
         *max = (*max).max(*now);
     });
     if n > 0 {
-        let args = serde_json::json!(["User", {"pattern": "WasmChain", "data": n - 1}]);
-        // SAFETY: `(u32) -> ()` import.
-        unsafe { nvim_exec_autocmds(give_json(&args)) }
+        let next = serde_json::json!({"n": n - 1, "via": via});
+        // SAFETY: `(u32) -> ()` and `(u32) -> u32` imports with ids we own.
+        unsafe {
+            if via == "autocmd" {
+                nvim_exec_autocmds(give_json(&serde_json::json!(["User", {"pattern": "WasmChain", "data": next}])));
+            } else {
+                let code = "local callback, next = ...; callback(next)";
+                nvim_exec_lua(give_json(&serde_json::json!([code, [{"__wasm_callback": "on_chain"}, next]])));
+            }
+        }
     }
     DEPTH.with_borrow_mut(|(now, max)| {
         *now -= 1;
@@ -411,16 +421,24 @@ fn chain_inner(n: u64) -> u64 {
     })
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn chain(id: u32) -> u32 {
-    let n: u64 = serde_json::from_slice(&take(id)).unwrap_or(0);
-    DEPTH.with_borrow_mut(|d| *d = (0, 0));
-    let max = chain_inner(n);
-    give(max.to_string().as_bytes())
+fn chain_args(v: &serde_json::Value) -> (u64, String) {
+    (v["n"].as_u64().unwrap_or(0), v["via"].as_str().unwrap_or("lua").to_string())
 }
 
 #[unsafe(no_mangle)]
+pub extern "C" fn chain(id: u32) -> u32 {
+    let (n, via) = chain_args(&serde_json::from_slice(&take(id)).unwrap_or_default());
+    DEPTH.with_borrow_mut(|d| *d = (0, 0));
+    let max = chain_inner(n, &via);
+    give(max.to_string().as_bytes())
+}
+
+/// The callback of both ways: an autocmd passes its event (with `data`),
+/// the Lua way passes `{n, via}` itself.
+#[unsafe(no_mangle)]
 pub extern "C" fn on_chain(id: u32) {
     let args: serde_json::Value = serde_json::from_slice(&take(id)).unwrap_or_default();
-    chain_inner(args[0]["data"].as_u64().unwrap_or(0));
+    let first = &args[0];
+    let (n, via) = chain_args(if first["data"].is_object() { &first["data"] } else { first });
+    chain_inner(n, &via);
 }
