@@ -6,14 +6,7 @@ T.rtp('broken', 'faulty', 'conformance')
 local wasm = require('wasm_nvim')
 
 -- A modified, unsaved buffer that every test checks afterwards.
-local precious = T.buffer({ 'unsaved work', 'must survive' })
-vim.bo[precious].modified = true
-
-local function editor_is_fine()
-  T.eq(vim.api.nvim_eval('1+1'), 2)
-  T.eq(vim.api.nvim_buf_get_lines(precious, 0, -1, true), { 'unsaved work', 'must survive' })
-  T.ok(vim.bo[precious].modified, 'buffer still modified')
-end
+local editor_is_fine = T.unsaved_buffer()
 
 local warnings = T.notified(function()
   wasm.setup()

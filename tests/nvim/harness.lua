@@ -105,6 +105,19 @@ function T.buffer(lines)
   return buf
 end
 
+--- A modified, unsaved buffer; returns a function asserting that Neovim
+--- still answers and that the buffer is exactly as it was.
+function T.unsaved_buffer()
+  local buf = vim.api.nvim_create_buf(true, false)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'unsaved work', 'must survive' })
+  vim.bo[buf].modified = true
+  return function()
+    T.eq(vim.api.nvim_eval('1+1'), 2, 'Neovim answers')
+    T.eq(vim.api.nvim_buf_get_lines(buf, 0, -1, true), { 'unsaved work', 'must survive' }, 'unsaved buffer')
+    T.ok(vim.bo[buf].modified, 'buffer still modified')
+  end
+end
+
 --- `:messages` as a string.
 function T.messages()
   return vim.api.nvim_exec2('messages', { output = true }).output

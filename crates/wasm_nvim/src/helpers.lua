@@ -88,6 +88,10 @@ function M.release(kind, a, b, buf)
   end)
 end
 
+function M.data_root()
+  return vim.fn.stdpath('data') .. '/wasm_nvim'
+end
+
 function M.wasm_files()
   return vim.api.nvim_get_runtime_file('wasm/*.wasm', true)
 end

@@ -10,6 +10,7 @@ use std::time::Instant;
 use mlua::{Lua, Table, Value};
 
 use crate::error::{Error, Result};
+use crate::options::Options;
 use crate::panics;
 use crate::plugin::{Plugin, Target};
 use crate::registry::{self, Found};
@@ -58,48 +59,30 @@ fn pair(lua: &Lua, result: std::result::Result<Value, String>) -> mlua::Result<(
     }
 }
 
-#[derive(Debug, Default)]
-struct Options {
-    debug: bool,
-}
-
-fn parse_options(rt: &Runtime, opts: Value) -> Result<Options> {
-    let mut out = Options::default();
-    let table = match opts {
-        Value::Nil => return Ok(out),
-        Value::Table(t) => t,
-        other => return Err(Error::value(format!("options must be a table, got {}", other.type_name()))),
-    };
-    for pair in table.pairs::<Value, Value>() {
-        let (key, value) = pair?;
-        let key = key.to_string().unwrap_or_default();
-        match (key.as_str(), value) {
-            ("debug", Value::Boolean(b)) => out.debug = b,
-            ("debug", other) => {
-                return Err(Error::value(format!("option 'debug' must be a boolean, got {}", other.type_name())));
-            }
-            (unknown, _) => rt.warn(&format!("wasm_nvim.setup: unknown option '{unknown}' (ignored)")),
-        }
-    }
-    Ok(out)
-}
-
 /// Finds every `wasm/*.wasm` on the runtimepath, loads each into its own
 /// `Store` and exposes it as `module[<stem>]`. A file that fails to load is
 /// skipped with a warning naming it; the others load. Calling it again
 /// reloads everything.
 fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result<()> {
     rt.set_up.set(true);
-    let opts = parse_options(rt, opts)?;
+    let mut warnings = Vec::new();
+    let opts = Options::parse(opts, &mut warnings)?;
+    for w in warnings {
+        rt.warn(&format!("wasm_nvim.setup: {w}"));
+    }
     rt.debug.set(opts.debug);
+    let data_root = rt.nvim.data_root()?;
     let files = rt.nvim.runtime_wasm_files()?;
     rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
     let mut loaded: Vec<Rc<Plugin>> = Vec::new();
     for found in registry::discover(&files) {
         match found {
+            Found::Load(c) if !opts.plugin(&c.name).enabled => {
+                rt.log(|| format!("skipping '{}': disabled in setup()", c.name));
+            }
             Found::Load(c) => {
                 let started = Instant::now();
-                match Plugin::load(rt, &c.name, &c.path) {
+                match Plugin::load(rt, &c.name, &c.path, opts.limits_for(&c.name, &data_root)) {
                     Ok(plugin) => {
                         rt.log(|| {
                             let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();

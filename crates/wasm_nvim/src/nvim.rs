@@ -70,6 +70,12 @@ impl Nvim {
         Ok(self.helpers.call_function("notify", (msg, level as u8))?)
     }
 
+    /// Where plugins' data directories go: `stdpath("data")/wasm_nvim`.
+    pub fn data_root(&self) -> Result<std::path::PathBuf> {
+        let root: String = self.helpers.call_function("data_root", ())?;
+        Ok(root.into())
+    }
+
     /// All `wasm/*.wasm` files on the runtimepath, in runtimepath order.
     pub fn runtime_wasm_files(&self) -> Result<Vec<String>> {
         Ok(self.helpers.call_function("wasm_files", ())?)

@@ -8,7 +8,7 @@
 //! A call that traps poisons the instance: when the outermost call returns
 //! the `Store` is dropped and the next call instantiates afresh.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use serde::Deserialize;
 use wasmtime::{AsContextMut, InstancePre, Module, Store};
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::panics;
 use crate::reentry;
 use crate::runtime::Runtime;
@@ -53,6 +54,11 @@ pub struct Plugin {
     pub name: Arc<str>,
     pub path: PathBuf,
     pub functions: Vec<FunctionSpec>,
+    pub limits: Limits,
+    /// Calls that timed out in a row.
+    timeouts: Cell<u32>,
+    /// Why calls are refused (too many timeouts), if they are.
+    disabled: RefCell<Option<String>>,
     pre: InstancePre<HostState>,
     /// Unique per loaded plugin: a reload gives the new one another key.
     pub key: u64,
@@ -69,9 +75,9 @@ impl Plugin {
     /// Reads, compiles, links and instantiates `path`, then asks it for its
     /// `functionality` and checks that every function it lists is exported
     /// with the declared shape.
-    pub fn load(rt: &Runtime, name: &str, path: &Path) -> Result<Plugin> {
+    pub fn load(rt: &Runtime, name: &str, path: &Path, limits: Limits) -> Result<Plugin> {
         let key = rt.new_key();
-        let loaded = Self::load_with_key(rt, name, path, key);
+        let loaded = Self::load_with_key(rt, name, path, key, limits);
         if loaded.is_err() {
             // What it registered with callbacks before failing goes too.
             rt.release(key);
@@ -79,7 +85,7 @@ impl Plugin {
         loaded
     }
 
-    fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64) -> Result<Plugin> {
+    fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
         let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
@@ -87,7 +93,7 @@ impl Plugin {
         let module = Module::new(&rt.engine, &bytes).map_err(|e| Error::load(format!("invalid module: {e:#}")))?;
         let pre = rt.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
-        let mut store = instantiate(rt, &pre, &name, key)?;
+        let mut store = instantiate(rt, &pre, &name, key, &limits)?;
         let functionality = store.data().guest()?.functionality.clone();
         let listed = invoke(&mut store, &ExportFn::Ret(functionality), None)
             .map_err(|e| e.context("functionality"));
@@ -95,7 +101,17 @@ impl Plugin {
         store.data_mut().values.clear();
         let json = listed?.ok_or_else(|| Error::internal("functionality returned nothing"))?;
         let functions = parse_functionality(&json).map_err(|e| e.context("functionality"))?;
-        let plugin = Plugin { name, path: path.to_owned(), functions, pre, key, slot: RefCell::new(Slot::Empty) };
+        let plugin = Plugin {
+            name,
+            path: path.to_owned(),
+            functions,
+            limits,
+            timeouts: Cell::new(0),
+            disabled: RefCell::new(None),
+            pre,
+            key,
+            slot: RefCell::new(Slot::Empty),
+        };
         plugin.resolve_exports(&mut store)?;
         *plugin.slot.borrow_mut() = Slot::Ready(Box::new(store));
         Ok(plugin)
@@ -142,6 +158,9 @@ impl Plugin {
 
     /// Calls `target` with an encoded argument; returns the encoded result.
     pub fn call(&self, rt: &Runtime, target: &Target, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+        if let Some(why) = self.disabled.borrow().as_ref() {
+            return Err(Error::limit(why.clone()));
+        }
         let taken = std::mem::replace(&mut *self.slot.borrow_mut(), Slot::InUse);
         let mut store = match taken {
             Slot::Ready(store) => store,
@@ -162,17 +181,38 @@ impl Plugin {
         let output = store.data().take_output();
         store.data_mut().values.clear();
         let poisoned = store.data().poisoned;
+        let timed_out = store.data().timed_out;
         *self.slot.borrow_mut() = if poisoned { Slot::Empty } else { Slot::Ready(store) };
         rt.show_output(output);
+        self.count_timeout(rt, timed_out);
         if poisoned {
             rt.log(|| format!("{}: instance dropped after a failed call; the next call starts afresh", self.name));
         }
         result
     }
 
+    /// The timeout policy: after `max_timeouts` calls in a row time out,
+    /// the plugin is disabled until the next `setup()`.
+    fn count_timeout(&self, rt: &Runtime, timed_out: bool) {
+        if !timed_out {
+            self.timeouts.set(0);
+            return;
+        }
+        let n = self.timeouts.get() + 1;
+        self.timeouts.set(n);
+        let max = self.limits.max_timeouts;
+        if max > 0 && n >= max {
+            let why = format!(
+                "disabled: {n} calls in a row timed out; fix the plugin or raise its limits, then run :lua require('wasm_nvim').setup()"
+            );
+            rt.warn(&format!("wasm_nvim: plugin '{}' {why}", self.name));
+            *self.disabled.borrow_mut() = Some(why);
+        }
+    }
+
     fn reinstantiate(&self, rt: &Runtime) -> Result<Store<HostState>> {
         rt.log(|| format!("{}: instantiating afresh", self.name));
-        let mut store = instantiate(rt, &self.pre, &self.name, self.key)?;
+        let mut store = instantiate(rt, &self.pre, &self.name, self.key, &self.limits)?;
         self.resolve_exports(&mut store)?;
         Ok(store)
     }
@@ -180,8 +220,13 @@ impl Plugin {
 
 /// A new `Store` with the module instantiated, the seed exports resolved and
 /// the WASI reactor initializer (`_initialize`) run if there is one.
-fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key: u64) -> Result<Store<HostState>> {
-    let mut store = Store::new(&rt.engine, HostState::new(name.clone(), key));
+fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key: u64, limits: &Limits) -> Result<Store<HostState>> {
+    let mut store = Store::new(&rt.engine, HostState::new(name.clone(), key, limits)?);
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_callback(|mut ctx| ctx.data_mut().check_deadline());
+    // Start functions and `_initialize` run under the same deadline.
+    store.set_epoch_deadline(1);
+    store.data_mut().budget.restart();
     let instance = panics::catch(|| pre.instantiate(&mut store))?
         .map_err(|e| Error::from_wasm(e).context("instantiating"))?;
     let guest = Guest::resolve(&instance, &mut store)?;
@@ -219,10 +264,25 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Op
         return Err(Error::limit(format!("calls nested deeper than {MAX_DEPTH} into one plugin")));
     }
     let arg_id = arg.map(|bytes| state.values.insert(bytes)).transpose()?;
+    let outermost = state.depth == 0;
+    if outermost {
+        state.budget.restart();
+        state.timed_out = false;
+    } else {
+        // Lua called back into wasm: from here it is wasm time again.
+        state.budget.leave_host();
+    }
     state.depth += 1;
+    if outermost {
+        // A store's deadline must be set before each call (else it traps).
+        ctx.set_epoch_deadline(1);
+    }
     let outcome = panics::catch(|| func.call(&mut ctx, arg_id));
     let state = ctx.data_mut();
     state.depth -= 1;
+    if !outermost {
+        state.budget.enter_host();
+    }
     let returned = match outcome {
         Ok(Ok(returned)) => returned,
         Ok(Err(trap)) => {

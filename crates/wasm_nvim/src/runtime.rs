@@ -17,6 +17,7 @@ use crate::abi;
 use crate::callbacks::Resource;
 use crate::plugin::Plugin;
 use crate::error::{Error, Result};
+use crate::limits::TICK;
 use crate::nvim::{Level, Nvim};
 use crate::registry::Registry;
 use crate::state::{HostState, Output};
@@ -56,13 +57,38 @@ pub fn init(lua: &Lua) -> Result<&'static Runtime> {
     get()
 }
 
+/// Ticks the engine's epoch every [`TICK`], for deadlines. The thread only
+/// bumps an atomic counter; it lives as long as the process.
+fn start_ticker(engine: &Engine) -> Result<()> {
+    let engine = engine.clone();
+    std::thread::Builder::new()
+        .name("wasm_nvim-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        })
+        .map(drop)
+        .map_err(|e| Error::internal(format!("cannot start the deadline thread: {e}")))
+}
+
 impl Runtime {
     fn new(lua: &Lua) -> Result<Self> {
         let nvim = Nvim::new(lua)?;
         let mut config = Config::new();
         config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
+        // Deep recursion in a guest is a trap, long before Neovim's 8 MiB
+        // main-thread stack runs out (re-entrant calls share this budget).
         config.max_wasm_stack(2 << 20);
+        // Deadlines (limits.rs). WASM_NVIM_EPOCH=off turns them off, only to
+        // measure what they cost (bench/).
+        let epochs = std::env::var("WASM_NVIM_EPOCH").map_or(true, |v| v != "off");
+        config.epoch_interruption(epochs);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
+        if epochs {
+            start_ticker(&engine)?;
+        }
         let linker = abi::seed::linker(&engine, &nvim)?;
         Ok(Runtime {
             nvim,

@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use wasmtime::{AsContext, AsContextMut, Instance, Memory, TypedFunc};
-use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime::{AsContext, AsContextMut, Instance, Memory, TypedFunc, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{Error, Result};
+use crate::limits::{Budget, Limiter, Limits};
 use crate::output::Capture;
 use crate::values::Values;
 
@@ -34,16 +35,57 @@ pub struct HostState {
     /// A call trapped: the instance may be inconsistent and is replaced by a
     /// fresh one when the outermost call returns.
     pub poisoned: bool,
+    pub limits: Limits,
+    pub limiter: Limiter,
+    /// Wasm time of the current outermost call.
+    pub budget: Budget,
+    /// The current outermost call ran out of time.
+    pub timed_out: bool,
 }
 
 impl HostState {
-    pub fn new(plugin: Arc<str>, key: u64) -> Self {
+    pub fn new(plugin: Arc<str>, key: u64, limits: &Limits) -> Result<Self> {
         let stdout = Capture::default();
         let stderr = Capture::default();
-        // Only what plugins need to print: no preopened directories, no
-        // environment, no arguments.
-        let wasi = WasiCtxBuilder::new().stdout(stdout.clone()).stderr(stderr.clone()).build_p1();
-        HostState { plugin, key, values: Values::default(), wasi, stdout, stderr, guest: None, instance: None, depth: 0, poisoned: false }
+        // What plugins need to print, and nothing else: no environment, no
+        // arguments, no files unless the user gave the plugin a data directory.
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_blocking_current_thread(true);
+        if let Some(dir) = &limits.data_dir {
+            std::fs::create_dir_all(dir).map_err(|e| Error::load(format!("data directory {}: {e}", dir.display())))?;
+            wasi.preopened_dir(dir, "/data", FsPerms::ReadWrite)
+                .map_err(|e| Error::load(format!("data directory {}: {e:#}", dir.display())))?;
+        }
+        Ok(HostState {
+            plugin,
+            key,
+            values: Values::default(),
+            wasi: wasi.build_p1(),
+            stdout,
+            stderr,
+            guest: None,
+            instance: None,
+            depth: 0,
+            poisoned: false,
+            limiter: Limiter { memory: limits.memory, table_elements: limits.table_elements },
+            limits: limits.clone(),
+            budget: Budget::default(),
+            timed_out: false,
+        })
+    }
+
+    /// The epoch deadline callback: called every tick while wasm runs.
+    pub fn check_deadline(&mut self) -> wasmtime::Result<UpdateDeadline> {
+        match self.limits.timeout {
+            Some(limit) if self.budget.used() >= limit => {
+                self.timed_out = true;
+                Err(wasmtime::Error::new(Error::limit(format!(
+                    "timeout: the call ran for more than {} ms of wasm time (setup({{ limits = {{ timeout_ms = ... }} }}))",
+                    limit.as_millis()
+                ))))
+            }
+            _ => Ok(UpdateDeadline::Continue(1)),
+        }
     }
 
     /// Takes what the guest printed since the last time.

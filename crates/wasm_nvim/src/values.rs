@@ -142,6 +142,11 @@ impl Values {
         self.bytes = 0;
     }
 
+    /// Recounts the bytes held: what [`Self::bytes`] must say (for tests).
+    pub fn recount(&self) -> usize {
+        self.slots.values().map(|s| if let Slot::Filled(b) = s { b.len() } else { 0 }).sum()
+    }
+
     pub fn len(&self) -> usize {
         self.slots.len()
     }

@@ -31,13 +31,26 @@ pub fn linker(engine: &Engine, nvim: &Nvim) -> Result<Linker<HostState>> {
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
     define_values(&mut linker).map_err(internal)?;
     define_lua(&mut linker).map_err(internal)?;
+    if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
+        define_test_hooks(&mut linker).map_err(internal)?;
+    }
     for (index, api) in nvim.api.iter().enumerate() {
         define_api(&mut linker, index, &api.name, api.takes_args, api.returns).map_err(internal)?;
     }
     Ok(linker)
 }
 
-fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// Imports that exist only for the fault-injection specs
+/// (`WASM_NVIM_TEST_HOOKS=1`): they break the host on purpose.
+fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    #[allow(clippy::panic)]
+    linker.func_wrap(MODULE, "__test_panic", || -> () { panic!("test hook: a panic inside a host import") })?;
+    Ok(())
+}
+
+/// The value imports (`get_id` ... `set_value`): the part of the ABI that
+/// needs no Lua, so the fuzz test (tests/abi_fuzz.rs) can drive it alone.
+pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "get_id", |mut caller: Caller<'_, HostState>| -> Ret<u32> {
         caller.data_mut().values.reserve().map_err(fail("get_id"))
     })?;
@@ -108,10 +121,13 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
     let rt = runtime::get()?;
     let output = caller.data().take_output();
-    reentry::while_waiting(caller, || {
+    caller.data_mut().budget.enter_host();
+    let result = reentry::while_waiting(caller, || {
         rt.show_output(output);
         f(rt)
-    })
+    });
+    caller.data_mut().budget.leave_host();
+    result
 }
 
 fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_args: bool, returns: bool) -> wasmtime::Result<()> {

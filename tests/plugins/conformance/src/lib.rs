@@ -121,6 +121,9 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("clear_log", "void", "void"),
     ("set_reply", "any", "void"),
     ("chain", "object", "number"),
+    ("write_file", "object", "any"),
+    ("read_file", "string", "any"),
+    ("environment", "void", "object"),
 ];
 
 #[unsafe(no_mangle)]
@@ -441,4 +444,31 @@ pub extern "C" fn on_chain(id: u32) {
     let first = &args[0];
     let (n, via) = chain_args(if first["data"].is_object() { &first["data"] } else { first });
     chain_inner(n, &via);
+}
+
+// ---- WASI capabilities -----------------------------------------------------
+
+/// `{path, text}` -> `true`, or the error text when the file cannot be written.
+#[unsafe(no_mangle)]
+pub extern "C" fn write_file(id: u32) -> u32 {
+    let args: serde_json::Value = serde_json::from_slice(&take(id)).unwrap_or_default();
+    let path = args["path"].as_str().unwrap_or_default();
+    let result = std::fs::write(path, args["text"].as_str().unwrap_or_default());
+    give_json(&result.map_or_else(|e| serde_json::json!(e.to_string()), |()| serde_json::json!(true)))
+}
+
+/// The file's text, or `{"error": ...}`.
+#[unsafe(no_mangle)]
+pub extern "C" fn read_file(id: u32) -> u32 {
+    let result = std::fs::read_to_string(take_text(id));
+    give_json(&result.map_or_else(|e| serde_json::json!({"error": e.to_string()}), serde_json::Value::String))
+}
+
+/// What the plugin can see of its process: variables, arguments, directory.
+#[unsafe(no_mangle)]
+pub extern "C" fn environment() -> u32 {
+    let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+    let args: Vec<String> = std::env::args().collect();
+    let root = std::fs::read_dir("/").map(|d| d.count()).map_err(|e| e.to_string());
+    give_json(&serde_json::json!({"vars": vars, "args": args, "root": format!("{root:?}")}))
 }

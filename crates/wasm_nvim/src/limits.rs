@@ -1,0 +1,161 @@
+//! Per-plugin limits: how long a call may run, how much memory and table
+//! space a plugin may take, and what it may touch through WASI.
+//!
+//! Time is enforced with wasmtime's epoch interruption (cheaper than fuel:
+//! a load and compare at loop headers and function entries, instead of a
+//! counter update per basic block): a thread ticks the engine's epoch every
+//! [`TICK`]; at each tick a running plugin's deadline callback checks how
+//! much *wasm* time its call has used. Time spent in Neovim on the plugin's
+//! behalf (API calls, Lua, the user answering `vim.fn.input`) does not count.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use wasmtime::ResourceLimiter;
+
+use crate::error::Error;
+
+/// How often the epoch ticks, i.e. the resolution of deadlines.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// What one plugin may use. `setup({ limits = ..., plugins = { name = ... } })`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wasm time one call (with everything it calls back into) may use;
+    /// `None`: unlimited.
+    pub timeout: Option<Duration>,
+    /// Most bytes of linear memory.
+    pub memory: usize,
+    /// Most elements of a table (function pointers).
+    pub table_elements: usize,
+    /// Calls that time out in a row before the plugin is disabled; 0: never.
+    pub max_timeouts: u32,
+    /// A read-write directory the plugin sees as `/data` (WASI).
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Some(Duration::from_secs(1)),
+            memory: 256 << 20,
+            table_elements: 100_000,
+            max_timeouts: 3,
+            data_dir: None,
+        }
+    }
+}
+
+/// Wasm time used by the outermost call into a store and what it called.
+#[derive(Debug)]
+pub struct Budget {
+    started: Instant,
+    /// Time spent in the host (Lua, the Neovim API) so far.
+    host: Duration,
+    /// When the host import now running started, if one is.
+    host_since: Option<Instant>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { started: Instant::now(), host: Duration::ZERO, host_since: None }
+    }
+}
+
+impl Budget {
+    /// At the start of an outermost call.
+    pub fn restart(&mut self) {
+        *self = Budget::default();
+    }
+
+    /// Wasm stops running: a host import runs Lua.
+    pub fn enter_host(&mut self) {
+        self.host_since = Some(Instant::now());
+    }
+
+    /// Wasm runs again: the import returned, or Lua called back into wasm.
+    pub fn leave_host(&mut self) {
+        if let Some(since) = self.host_since.take() {
+            self.host += since.elapsed();
+        }
+    }
+
+    /// Wasm time used so far.
+    pub fn used(&self) -> Duration {
+        let host_now = self.host_since.map_or(Duration::ZERO, |s| s.elapsed());
+        self.started.elapsed().saturating_sub(self.host + host_now)
+    }
+}
+
+/// The `ResourceLimiter` of one plugin's store.
+#[derive(Debug)]
+pub struct Limiter {
+    pub memory: usize,
+    pub table_elements: usize,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory {
+            // An error (a trap) rather than `Ok(false)` (memory.grow returns
+            // -1): most guests abort on allocation failure with a message
+            // that does not say why; this one does.
+            return Err(wasmtime::Error::new(Error::limit(format!(
+                "memory: the plugin needs {} MiB (has {} MiB), its limit is {} MiB \
+                 (setup({{ limits = {{ memory_mb = ... }} }}))",
+                desired.div_ceil(1 << 20),
+                current >> 20,
+                self.memory >> 20
+            ))));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.table_elements {
+            return Err(wasmtime::Error::new(Error::limit(format!(
+                "table: the plugin needs {desired} elements, its limit is {}",
+                self.table_elements
+            ))));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        4
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_time_does_not_count() {
+        let mut b = Budget::default();
+        b.enter_host();
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(b.used() < Duration::from_millis(15), "{:?}", b.used());
+        b.leave_host();
+        assert!(b.used() < Duration::from_millis(15), "{:?}", b.used());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(b.used() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn memory_cap_is_an_error_naming_sizes() {
+        let mut l = Limiter { memory: 1 << 20, table_elements: 10 };
+        assert!(l.memory_growing(0, 1 << 20, None).is_ok_and(|ok| ok));
+        let err = l.memory_growing(1 << 20, 3 << 20, None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("needs 3 MiB") && err.contains("limit is 1 MiB"), "{err}");
+        assert!(l.table_growing(0, 11, None).is_err());
+    }
+}

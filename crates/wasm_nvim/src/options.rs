@@ -1,0 +1,224 @@
+//! `setup({opts})`: defaults, then the user's table, validated key by key.
+//!
+//! ```lua
+//! require("wasm_nvim").setup({
+//!   debug = false,
+//!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3 },
+//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
+//! })
+//! ```
+//! A wrong type or value is an error naming the option; an unknown key is
+//! a warning (a typo should not break a config, but should be seen).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use mlua::{Table, Value};
+
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub debug: bool,
+    pub limits: LimitOptions,
+    pub plugins: HashMap<String, PluginOptions>,
+}
+
+/// Limits as given; `None` keeps the default (or the global value).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LimitOptions {
+    /// 0 means no timeout.
+    pub timeout_ms: Option<u64>,
+    pub memory_mb: Option<u64>,
+    pub max_timeouts: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginOptions {
+    pub enabled: bool,
+    pub limits: LimitOptions,
+    /// Give the plugin `stdpath("data")/wasm_nvim/<name>` as `/data`.
+    pub data_dir: bool,
+}
+
+impl Default for PluginOptions {
+    fn default() -> Self {
+        PluginOptions { enabled: true, limits: LimitOptions::default(), data_dir: false }
+    }
+}
+
+impl LimitOptions {
+    fn apply(&self, limits: &mut Limits) {
+        if let Some(ms) = self.timeout_ms {
+            limits.timeout = (ms > 0).then(|| Duration::from_millis(ms));
+        }
+        if let Some(mb) = self.memory_mb {
+            limits.memory = usize::try_from(mb).unwrap_or(usize::MAX).saturating_mul(1 << 20);
+        }
+        if let Some(n) = self.max_timeouts {
+            limits.max_timeouts = n;
+        }
+    }
+}
+
+impl Options {
+    pub fn plugin(&self, name: &str) -> PluginOptions {
+        self.plugins.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Defaults, then `limits`, then `plugins.<name>`.
+    pub fn limits_for(&self, name: &str, data_root: &Path) -> Limits {
+        let mut limits = Limits::default();
+        self.limits.apply(&mut limits);
+        let plugin = self.plugin(name);
+        plugin.limits.apply(&mut limits);
+        if plugin.data_dir {
+            limits.data_dir = Some(data_root.join(name));
+        }
+        limits
+    }
+
+    /// Parses the table given to `setup()`; unknown keys go to `warnings`.
+    pub fn parse(value: Value, warnings: &mut Vec<String>) -> Result<Options> {
+        let mut out = Options::default();
+        let table = match value {
+            Value::Nil => return Ok(out),
+            Value::Table(t) => t,
+            other => return Err(Error::value(format!("options must be a table, got {}", other.type_name()))),
+        };
+        for (key, value) in entries(&table, "options")? {
+            match key.as_str() {
+                "debug" => out.debug = boolean(value, "debug")?,
+                "limits" => {
+                    if let Some(t) = table_or_nil(value, "limits")? {
+                        out.limits = limit_options(&t, "limits", warnings)?;
+                    }
+                }
+                "plugins" => {
+                    if let Some(t) = table_or_nil(value, "plugins")? {
+                        for (name, value) in entries(&t, "plugins")? {
+                            let path = format!("plugins.{name}");
+                            if let Some(t) = table_or_nil(value, &path)? {
+                                out.plugins.insert(name, plugin_options(&t, &path, warnings)?);
+                            }
+                        }
+                    }
+                }
+                other => warnings.push(format!("unknown option '{other}' (ignored)")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn limit_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<LimitOptions> {
+    let mut out = LimitOptions::default();
+    for (key, value) in entries(t, path)? {
+        if !limit_option(&mut out, &key, value, path)? {
+            warnings.push(format!("unknown option '{path}.{key}' (ignored)"));
+        }
+    }
+    Ok(out)
+}
+
+/// Sets one limit; false when `key` is not a limit.
+fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> Result<bool> {
+    let name = format!("{path}.{key}");
+    match key {
+        "timeout_ms" => out.timeout_ms = Some(count(value, &name, 0)?),
+        "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
+        "max_timeouts" => out.max_timeouts = Some(u32::try_from(count(value, &name, 0)?).unwrap_or(u32::MAX)),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<PluginOptions> {
+    let mut out = PluginOptions::default();
+    for (key, value) in entries(t, path)? {
+        match key.as_str() {
+            "enabled" => out.enabled = boolean(value, &format!("{path}.enabled"))?,
+            "data_dir" => out.data_dir = boolean(value, &format!("{path}.data_dir"))?,
+            other => {
+                if !limit_option(&mut out.limits, other, value, path)? {
+                    warnings.push(format!("unknown option '{path}.{other}' (ignored)"));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn table_or_nil(value: Value, name: &str) -> Result<Option<Table>> {
+    match value {
+        Value::Nil => Ok(None),
+        Value::Table(t) => Ok(Some(t)),
+        other => Err(Error::value(format!("option '{name}' must be a table, got {}", other.type_name()))),
+    }
+}
+
+/// The table's entries with string keys, sorted (stable messages).
+fn entries(t: &Table, name: &str) -> Result<Vec<(String, Value)>> {
+    let mut out = Vec::new();
+    for pair in t.pairs::<Value, Value>() {
+        let (key, value) = pair?;
+        let Value::String(key) = key else {
+            return Err(Error::value(format!("option '{name}' has a key that is not a string")));
+        };
+        out.push((key.to_string_lossy(), value));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn boolean(value: Value, name: &str) -> Result<bool> {
+    match value {
+        Value::Boolean(b) => Ok(b),
+        other => Err(Error::value(format!("option '{name}' must be a boolean, got {}", other.type_name()))),
+    }
+}
+
+fn count(value: Value, name: &str, min: u64) -> Result<u64> {
+    match value {
+        Value::Integer(i) if i >= 0 && i as u64 >= min => Ok(i as u64),
+        other => Err(Error::value(format!(
+            "option '{name}' must be an integer >= {min}, got {}",
+            match other {
+                Value::Integer(i) => i.to_string(),
+                Value::Number(n) => n.to_string(),
+                other => other.type_name().to_string(),
+            }
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_limits_override_global_ones() {
+        let mut o = Options::default();
+        o.limits.timeout_ms = Some(2000);
+        o.limits.memory_mb = Some(64);
+        o.plugins.insert(
+            "slow".into(),
+            PluginOptions {
+                limits: LimitOptions { timeout_ms: Some(0), ..Default::default() },
+                data_dir: true,
+                ..Default::default()
+            },
+        );
+        let fast = o.limits_for("fast", Path::new("/d"));
+        assert_eq!(fast.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(fast.memory, 64 << 20);
+        assert_eq!(fast.data_dir, None);
+        let slow = o.limits_for("slow", Path::new("/d"));
+        assert_eq!(slow.timeout, None, "0 means no timeout");
+        assert_eq!(slow.memory, 64 << 20);
+        assert_eq!(slow.data_dir.as_deref(), Some(Path::new("/d/slow")));
+        assert!(o.plugin("other").enabled);
+    }
+}
