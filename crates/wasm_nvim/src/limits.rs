@@ -22,7 +22,7 @@ pub const TICK: Duration = Duration::from_millis(10);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Wasm time one call (with everything it calls back into) may use;
-    /// `None`: unlimited.
+    /// `None`: unlimited, and compiled without deadline checks.
     pub timeout: Option<Duration>,
     /// Most bytes of linear memory.
     pub memory: usize,

@@ -90,8 +90,9 @@ impl Plugin {
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
         }
-        let module = Module::new(&rt.engine, &bytes).map_err(|e| Error::load(format!("invalid module: {e:#}")))?;
-        let pre = rt.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
+        let wasm = rt.wasm_for(&limits)?;
+        let module = Module::new(&wasm.engine, &bytes).map_err(|e| Error::load(format!("invalid module: {e:#}")))?;
+        let pre = wasm.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
         let functionality = store.data().guest()?.functionality.clone();
@@ -221,7 +222,7 @@ impl Plugin {
 /// A new `Store` with the module instantiated, the seed exports resolved and
 /// the WASI reactor initializer (`_initialize`) run if there is one.
 fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key: u64, limits: &Limits) -> Result<Store<HostState>> {
-    let mut store = Store::new(&rt.engine, HostState::new(name.clone(), key, limits)?);
+    let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_callback(|mut ctx| ctx.data_mut().check_deadline());
     // Start functions and `_initialize` run under the same deadline.

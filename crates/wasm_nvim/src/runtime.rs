@@ -17,15 +17,25 @@ use crate::abi;
 use crate::callbacks::Resource;
 use crate::plugin::Plugin;
 use crate::error::{Error, Result};
-use crate::limits::TICK;
+use crate::limits::{Limits, TICK};
 use crate::nvim::{Level, Nvim};
 use crate::registry::Registry;
 use crate::state::{HostState, Output};
 
-pub struct Runtime {
-    pub nvim: Nvim,
+/// An engine and the linker of every host import for it.
+pub struct Wasm {
     pub engine: Engine,
     pub linker: Linker<HostState>,
+}
+
+pub struct Runtime {
+    pub nvim: Nvim,
+    /// Compiles with deadline checks (epoch interruption): every plugin
+    /// with a timeout.
+    metered: Wasm,
+    /// Compiles without them, at full speed: plugins the user trusts with
+    /// `timeout_ms = 0`. Made on first use.
+    unmetered: OnceCell<Wasm>,
     pub registry: RefCell<Registry>,
     pub debug: Cell<bool>,
     /// `setup()` has run (explicitly, or on first access to a plugin).
@@ -73,27 +83,41 @@ fn start_ticker(engine: &Engine) -> Result<()> {
         .map_err(|e| Error::internal(format!("cannot start the deadline thread: {e}")))
 }
 
-impl Runtime {
-    fn new(lua: &Lua) -> Result<Self> {
-        let nvim = Nvim::new(lua)?;
+impl Wasm {
+    fn new(nvim: &Nvim, deadlines: bool) -> Result<Self> {
         let mut config = Config::new();
         config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
         // Deep recursion in a guest is a trap, long before Neovim's 8 MiB
         // main-thread stack runs out (re-entrant calls share this budget).
         config.max_wasm_stack(2 << 20);
-        // Deadlines (limits.rs). WASM_NVIM_EPOCH=off turns them off, only to
-        // measure what they cost (bench/).
-        let epochs = std::env::var("WASM_NVIM_EPOCH").map_or(true, |v| v != "off");
-        config.epoch_interruption(epochs);
+        config.epoch_interruption(deadlines);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
-        if epochs {
-            start_ticker(&engine)?;
+        let linker = abi::seed::linker(&engine, nvim)?;
+        Ok(Wasm { engine, linker })
+    }
+}
+
+impl Runtime {
+    /// The engine a plugin with these limits is compiled for.
+    pub fn wasm_for(&self, limits: &Limits) -> Result<&Wasm> {
+        if limits.timeout.is_some() {
+            return Ok(&self.metered);
         }
-        let linker = abi::seed::linker(&engine, &nvim)?;
+        if let Some(wasm) = self.unmetered.get() {
+            return Ok(wasm);
+        }
+        let wasm = Wasm::new(&self.nvim, false)?;
+        Ok(self.unmetered.get_or_init(|| wasm))
+    }
+
+    fn new(lua: &Lua) -> Result<Self> {
+        let nvim = Nvim::new(lua)?;
+        let metered = Wasm::new(&nvim, true)?;
+        start_ticker(&metered.engine)?;
         Ok(Runtime {
             nvim,
-            engine,
-            linker,
+            metered,
+            unmetered: OnceCell::new(),
             registry: RefCell::new(Registry::default()),
             debug: Cell::new(false),
             set_up: Cell::new(false),
