@@ -2,7 +2,7 @@
 -- Neovim and shows what each one does. Run through `make demo`.
 local root = assert(vim.env.WASM_NVIM_ROOT)
 vim.opt.rtp:prepend(root)
-for _, dir in ipairs({ 'zig-wordcount', 'rust-sortlines', 'c-calc' }) do
+for _, dir in ipairs({ 'zig-wordcount', 'rust-sortlines', 'c-calc', 'rust-whitespace' }) do
   vim.opt.rtp:append(root .. '/examples/' .. dir)
 end
 
@@ -52,6 +52,18 @@ end
 vim.api.nvim_buf_set_lines(0, 0, -1, true, { '19.99 * 3 + 4.5' })
 wasm.calc.calc_line()
 say('wasm.calc.calc_line() on "19.99 * 3 + 4.5" -> line is now %q', lines()[1])
+
+say('\n== whitespace (Rust): callbacks — an autocmd, an on_lines attachment, a user command')
+wasm.whitespace.setup({})
+local file = vim.fn.tempname() .. '.txt'
+vim.cmd.edit(file)
+vim.api.nvim_buf_set_lines(0, 0, -1, true, { 'trailing spaces   ', 'clean', 'a tab\t' })
+say('buffer: %s', show(lines()))
+say('b:trailing_whitespace (kept live by an on_lines callback) = %s', show(vim.b.trailing_whitespace))
+vim.cmd('silent write')
+say(':write ran the BufWritePre callback; file is now %s', show(vim.fn.readfile(file)))
+say('b:trailing_whitespace = %s; :Whitespace completions for "t": %s', show(vim.b.trailing_whitespace),
+  show(vim.fn.getcompletion('Whitespace t', 'cmdline')))
 
 say('\n== errors are Lua errors naming plugin and function; Neovim carries on')
 local ok, err = pcall(wasm.sortlines.sort_text, { lines = { 'x' }, reverse = 'yes' })

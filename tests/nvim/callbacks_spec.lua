@@ -216,6 +216,19 @@ T.test('a callback that traps: vim.notify ERROR naming plugin and export; the au
   T.eq(A.ping(), 'pong')
 end)
 
+T.test('a failing callback does not fail the API call that fired it', function()
+  fresh()
+  A.create_autocmd({ 'BufEnter', { pattern = '*', callback = cb('on_fail') } })
+  local other = vim.api.nvim_create_buf(true, false)
+  local errs = errors_during(function()
+    vim.api.nvim_set_current_buf(other) -- must not raise
+  end)
+  T.eq(vim.api.nvim_get_current_buf(), other)
+  T.eq(#errs, 1)
+  T.contains(errs[1], 'wasm_nvim: conformance.on_fail (callback):')
+  vim.api.nvim_clear_autocmds({ event = 'BufEnter' })
+end)
+
 T.test('a failing keymap callback stays callable', function()
   fresh()
   A.set_keymap({ 'n', '<F6>', '', { callback = cb('on_fail') } })

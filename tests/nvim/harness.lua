@@ -65,13 +65,15 @@ function T.fails(needles, fn, ...)
   return err
 end
 
---- Runs fn with vim.notify captured; returns the list of { msg, level }.
+--- Runs fn with vim.notify captured (including notifications fn scheduled
+--- for later); returns the list of { msg, level }.
 function T.notified(fn)
   local seen, orig = {}, vim.notify
   vim.notify = function(msg, level)
     seen[#seen + 1] = { msg = msg, level = level }
   end
   local ok, err = pcall(fn)
+  vim.wait(20) -- runs what fn scheduled
   vim.notify = orig
   if not ok then
     error(err, 0)

@@ -145,6 +145,13 @@ T.test('a panic in the guest is a trap naming plugin and function', function()
   T.eq(c.ping(), 'pong')
 end)
 
+T.test('set_error fails the call with the plugin\'s message, and the plugin keeps its state', function()
+  c.stash({ kept = true })
+  T.eq(T.fails('wasm_nvim: conformance.refuse: first line must be a number', c.refuse, 'first line must be a number'),
+    'wasm_nvim: conformance.refuse: first line must be a number')
+  T.eq(c.unstash(), { kept = true }, 'no trap, no fresh instance')
+end)
+
 T.test('a consumed id is gone', function()
   T.fails({ 'conformance.reuse_consumed', 'get_value_size', 'unknown value id' }, c.reuse_consumed, 'x')
 end)

@@ -15,7 +15,9 @@
 //!
 //! A callback never raises: events have no caller to catch an error, so a
 //! failure is reported with `vim.notify` at ERROR level, naming plugin and
-//! export, and the autocmd or keymap stays in place for the next time.
+//! export, and the autocmd or keymap stays in place for the next time. The
+//! report is scheduled: shown while an API call runs (`nvim_set_current_buf`
+//! firing `BufEnter`), an error message would fail that call.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -73,7 +75,7 @@ fn invoke(lua: &Lua, key: u64, plugin_name: &str, export: &str, args: MultiValue
     })
     .and_then(|r| r);
     result.unwrap_or_else(|e| {
-        let _ = rt.nvim.notify(&format!("wasm_nvim: {plugin_name}.{export} (callback): {e}"), Level::Error);
+        let _ = rt.nvim.notify_later(&format!("wasm_nvim: {plugin_name}.{export} (callback): {e}"), Level::Error);
         Value::Nil
     })
 }

@@ -30,6 +30,8 @@ pub enum Kind {
     Limit,
     /// A bug in wasm_nvim (a caught panic); reported instead of killing Neovim.
     Internal,
+    /// The plugin reported a failure itself (`set_error`); its own words.
+    Plugin,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::Trap => "",
             Kind::Limit => "limit exceeded: ",
             Kind::Internal => "internal error (please report): ",
+            Kind::Plugin => "",
         }
     }
 }

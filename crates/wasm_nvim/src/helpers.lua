@@ -35,6 +35,15 @@ function M.notify(msg, level)
   end)
 end
 
+-- For errors of event-driven callbacks: an ERROR-level message shown while
+-- an API call is running (nvim_set_current_buf firing BufEnter ...) would
+-- turn into an error of that API call, breaking whoever made it.
+function M.notify_later(msg, level)
+  vim.schedule(function()
+    vim.notify(msg, level)
+  end)
+end
+
 function M.empty_dict_mt()
   return getmetatable(vim.empty_dict())
 end

@@ -70,6 +70,12 @@ impl Nvim {
         Ok(self.helpers.call_function("notify", (msg, level as u8))?)
     }
 
+    /// `vim.notify` on the next turn of the event loop, outside whatever
+    /// API call is running now.
+    pub fn notify_later(&self, msg: &str, level: Level) -> Result<()> {
+        Ok(self.helpers.call_function("notify_later", (msg, level as u8))?)
+    }
+
     /// Where plugins' data directories go: `stdpath("data")/wasm_nvim`.
     pub fn data_root(&self) -> Result<std::path::PathBuf> {
         let root: String = self.helpers.call_function("data_root", ())?;

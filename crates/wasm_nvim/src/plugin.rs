@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use wasmtime::{AsContextMut, InstancePre, Module, Store};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::limits::Limits;
 use crate::panics;
 use crate::reentry;
@@ -284,6 +284,7 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Op
     if !outermost {
         state.budget.enter_host();
     }
+    let refused = state.error.take();
     let returned = match outcome {
         Ok(Ok(returned)) => returned,
         Ok(Err(trap)) => {
@@ -295,6 +296,9 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Op
             return Err(panic);
         }
     };
+    if let Some(message) = refused {
+        return Err(Error::new(Kind::Plugin, message));
+    }
     match returned {
         Some(id) => state.values.take(id).map(Some).map_err(|e| e.context("returned id")),
         None => Ok(None),

@@ -41,6 +41,8 @@ pub struct HostState {
     pub budget: Budget,
     /// The current outermost call ran out of time.
     pub timed_out: bool,
+    /// A message the guest gave `set_error` during the current call.
+    pub error: Option<String>,
 }
 
 impl HostState {
@@ -71,6 +73,7 @@ impl HostState {
             limits: limits.clone(),
             budget: Budget::default(),
             timed_out: false,
+            error: None,
         })
     }
 

@@ -1,7 +1,9 @@
 //! The `"host"` imports of the seed ABI (see the seed README):
 //! `get_id`, `get_addr`, `get_value_size`, `get_value_addr`, `set_value`,
 //! `lua_exec`, `lua_eval`, and one `nvim_<name>` per API function of the
-//! running Neovim. Values cross by id; everything read from the guest is
+//! running Neovim; plus `set_error(id)`, which makes the current call fail
+//! with the text under `id` once the export returns, without a trap (so the
+//! plugin keeps its state). Values cross by id; everything read from the guest is
 //! bounds- and id-checked, and every failure becomes a trap carrying an
 //! [`Error`] that names the import.
 
@@ -61,6 +63,12 @@ pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap(MODULE, "get_value_addr", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         get_value_addr(&mut caller, id).map_err(fail("get_value_addr"))
+    })?;
+    linker.func_wrap(MODULE, "set_error", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+        let state = caller.data_mut();
+        let message = state.values.take(id).map_err(fail("set_error"))?;
+        state.error = Some(String::from_utf8_lossy(&message).into_owned());
+        Ok(())
     })?;
     linker.func_wrap(
         MODULE,

@@ -12,6 +12,7 @@ unsafe extern "C" {
     fn get_value_size(id: u32) -> u32;
     fn get_value_addr(id: u32) -> *mut u8;
     fn set_value(id: u32, ptr: u32, size: u32);
+    fn set_error(id: u32);
     fn lua_exec(id: u32);
     fn lua_eval(id: u32) -> u32;
     fn nvim_get_current_line() -> u32;
@@ -124,6 +125,7 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("write_file", "object", "any"),
     ("read_file", "string", "any"),
     ("environment", "void", "object"),
+    ("refuse", "string", "string"),
 ];
 
 #[unsafe(no_mangle)]
@@ -471,4 +473,13 @@ pub extern "C" fn environment() -> u32 {
     let args: Vec<String> = std::env::args().collect();
     let root = std::fs::read_dir("/").map(|d| d.count()).map_err(|e| e.to_string());
     give_json(&serde_json::json!({"vars": vars, "args": args, "root": format!("{root:?}")}))
+}
+
+/// Fails the call with its argument as the message, without trapping.
+#[unsafe(no_mangle)]
+pub extern "C" fn refuse(id: u32) -> u32 {
+    let message = take_text(id);
+    // SAFETY: plain host call with an id we own.
+    unsafe { set_error(give(message.as_bytes())) }
+    give(b"\"ignored\"")
 }
