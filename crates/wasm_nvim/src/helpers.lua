@@ -101,6 +101,10 @@ function M.data_root()
   return vim.fn.stdpath('data') .. '/wasm_nvim'
 end
 
+function M.cache_dir()
+  return vim.fn.stdpath('cache') .. '/wasm_nvim'
+end
+
 function M.wasm_files()
   return vim.api.nvim_get_runtime_file('wasm/*.wasm', true)
 end

@@ -71,6 +71,7 @@ fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result
         rt.warn(&format!("wasm_nvim.setup: {w}"));
     }
     rt.debug.set(opts.debug);
+    rt.set_cache_dir(if opts.cache { Some(rt.nvim.cache_dir()?) } else { None });
     let data_root = rt.nvim.data_root()?;
     let files = rt.nvim.runtime_wasm_files()?;
     rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
@@ -87,10 +88,12 @@ fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result
                         rt.log(|| {
                             let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
                             format!(
-                                "loaded '{}' from {} in {:.1} ms: {}",
+                                "loaded '{}' from {} in {:.1} ms ({} in {:.1} ms): {}",
                                 c.name,
                                 c.path.display(),
                                 started.elapsed().as_secs_f64() * 1e3,
+                                plugin.compiled.outcome.as_str(),
+                                plugin.compiled.ms,
                                 names.join(", ")
                             )
                         });

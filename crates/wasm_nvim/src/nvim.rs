@@ -82,6 +82,12 @@ impl Nvim {
         Ok(root.into())
     }
 
+    /// Where compiled modules are kept: `stdpath("cache")/wasm_nvim`.
+    pub fn cache_dir(&self) -> Result<std::path::PathBuf> {
+        let dir: String = self.helpers.call_function("cache_dir", ())?;
+        Ok(dir.into())
+    }
+
     /// All `wasm/*.wasm` files on the runtimepath, in runtimepath order.
     pub fn runtime_wasm_files(&self) -> Result<Vec<String>> {
         Ok(self.helpers.call_function("wasm_files", ())?)

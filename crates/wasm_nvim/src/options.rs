@@ -3,6 +3,7 @@
 //! ```lua
 //! require("wasm_nvim").setup({
 //!   debug = false,
+//!   cache = true,
 //!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3 },
 //!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
 //! })
@@ -19,11 +20,19 @@ use mlua::{Table, Value};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub debug: bool,
+    /// Keep compiled modules under `stdpath("cache")/wasm_nvim`.
+    pub cache: bool,
     pub limits: LimitOptions,
     pub plugins: HashMap<String, PluginOptions>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { debug: false, cache: true, limits: LimitOptions::default(), plugins: HashMap::new() }
+    }
 }
 
 /// Limits as given; `None` keeps the default (or the global value).
@@ -91,6 +100,7 @@ impl Options {
         for (key, value) in entries(&table, "options")? {
             match key.as_str() {
                 "debug" => out.debug = boolean(value, "debug")?,
+                "cache" => out.cache = boolean(value, "cache")?,
                 "limits" => {
                     if let Some(t) = table_or_nil(value, "limits")? {
                         out.limits = limit_options(&t, "limits", warnings)?;

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
-use wasmtime::{AsContextMut, InstancePre, Module, Store};
+use wasmtime::{AsContextMut, InstancePre, Store};
 
+use crate::cache;
 use crate::error::{Error, Kind, Result};
 use crate::limits::Limits;
 use crate::panics;
@@ -30,6 +31,13 @@ pub struct FunctionSpec {
     pub takes_arg: bool,
     /// `returns` is not `"void"`: the export returns one value id.
     pub returns: bool,
+}
+
+/// How the plugin's code was obtained, and how long it took.
+#[derive(Clone, Copy, Debug)]
+pub struct Compiled {
+    pub outcome: cache::Outcome,
+    pub ms: f64,
 }
 
 /// What to call in a plugin.
@@ -54,6 +62,7 @@ pub struct Plugin {
     pub name: Arc<str>,
     pub path: PathBuf,
     pub functions: Vec<FunctionSpec>,
+    pub compiled: Compiled,
     pub limits: Limits,
     /// Calls that timed out in a row.
     timeouts: Cell<u32>,
@@ -91,7 +100,9 @@ impl Plugin {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
         }
         let wasm = rt.wasm_for(&limits)?;
-        let module = Module::new(&wasm.engine, &bytes).map_err(|e| Error::load(format!("invalid module: {e:#}")))?;
+        let started = std::time::Instant::now();
+        let (module, outcome) = cache::load(rt.cache_dir().as_deref(), &wasm.engine, &bytes)?;
+        let compiled = Compiled { outcome, ms: started.elapsed().as_secs_f64() * 1e3 };
         let pre = wasm.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
@@ -106,6 +117,7 @@ impl Plugin {
             name,
             path: path.to_owned(),
             functions,
+            compiled,
             limits,
             timeouts: Cell::new(0),
             disabled: RefCell::new(None),

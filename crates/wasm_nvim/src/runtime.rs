@@ -8,6 +8,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use mlua::Lua;
@@ -40,6 +41,8 @@ pub struct Runtime {
     pub debug: Cell<bool>,
     /// `setup()` has run (explicitly, or on first access to a plugin).
     pub set_up: Cell<bool>,
+    /// Where compiled modules are kept; `None`: not kept (`cache = false`).
+    cache_dir: RefCell<Option<PathBuf>>,
     next_key: Cell<u64>,
     /// What each plugin (by key) registered with callbacks.
     resources: RefCell<HashMap<u64, Vec<Resource>>>,
@@ -121,9 +124,18 @@ impl Runtime {
             registry: RefCell::new(Registry::default()),
             debug: Cell::new(false),
             set_up: Cell::new(false),
+            cache_dir: RefCell::new(None),
             next_key: Cell::new(1),
             resources: RefCell::new(HashMap::new()),
         })
+    }
+
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.cache_dir.borrow().clone()
+    }
+
+    pub fn set_cache_dir(&self, dir: Option<PathBuf>) {
+        *self.cache_dir.borrow_mut() = dir;
     }
 
     /// A key no other plugin instance has (for re-entrant call lookup).
