@@ -70,8 +70,7 @@ fn invoke(lua: &Lua, key: u64, plugin_name: &str, export: &str, args: MultiValue
     };
     let result = panics::catch(|| -> Result<Value> {
         let target = plugin.target(export)?;
-        let args = args.into_vec();
-        module::call(rt, lua, &plugin, &target, || rt.nvim.conv.to_json_array(&args))
+        module::call(rt, lua, &plugin, &target, &args.into_vec(), true)
     })
     .and_then(|r| r);
     result.unwrap_or_else(|e| {

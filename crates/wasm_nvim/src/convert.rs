@@ -83,16 +83,16 @@ impl Conv {
         Ok(value)
     }
 
-    fn is_nil(&self, ud: &AnyUserData) -> bool {
+    pub fn is_nil(&self, ud: &AnyUserData) -> bool {
         self.nil.as_ref() == Some(ud)
     }
 
     /// What a JSON `null` inside an array or object becomes.
-    fn nested_null(&self) -> Value {
+    pub fn nested_null(&self) -> Value {
         self.nil.clone().map_or(Value::NULL, Value::UserData)
     }
 
-    fn is_empty_dict(&self, table: &Table) -> bool {
+    pub fn is_empty_dict(&self, table: &Table) -> bool {
         match (&self.empty_dict_mt, table.metatable()) {
             (Some(want), Some(mt)) => want == &mt,
             _ => false,
@@ -169,30 +169,18 @@ impl LuaSer<'_> {
         if self.path.depth() >= MAX_DEPTH {
             return Err(self.fail(format_args!("nested deeper than {MAX_DEPTH} (a table that contains itself?)")));
         }
-        // Values are not collected: each one holds a Lua stack slot, and a
-        // large table would run out of them. One pass classifies, a second
-        // encodes.
-        let len = t.raw_len();
-        let mut count = 0usize;
-        let mut is_array = true;
-        for pair in t.pairs::<Value, Value>() {
-            let (k, _) = pair.map_err(|e| self.fail(e))?;
-            count += 1;
-            is_array &= matches!(k, Value::Integer(i) if i >= 1 && (i as usize) <= len);
-        }
-        is_array &= count == len;
-        if count == 0 && self.conv.is_empty_dict(t) {
-            is_array = false;
-        }
-        if is_array {
-            let mut seq = s.serialize_seq(Some(len))?;
-            for i in 1..=len {
-                let value: Value = t.raw_get(i).map_err(|e| self.fail(e))?;
-                let path = Path::Index(self.path, i);
-                seq.serialize_element(&LuaSer { value: &value, conv: self.conv, path: &path })?;
+        let count = match classify(self.conv, t).map_err(|e| self.fail(e))? {
+            Shape::Array(len) => {
+                let mut seq = s.serialize_seq(Some(len))?;
+                for i in 1..=len {
+                    let value: Value = t.raw_get(i).map_err(|e| self.fail(e))?;
+                    let path = Path::Index(self.path, i);
+                    seq.serialize_element(&LuaSer { value: &value, conv: self.conv, path: &path })?;
+                }
+                return seq.end();
             }
-            return seq.end();
-        }
+            Shape::Map(count) => count,
+        };
         let mut map = s.serialize_map(Some(count))?;
         for pair in t.pairs::<Value, Value>() {
             let (k, value) = pair.map_err(|e| self.fail(e))?;
@@ -217,6 +205,33 @@ pub type MakeCallback<'a> = dyn Fn(&str) -> mlua::Result<Function> + 'a;
 
 /// The key of a callback object.
 pub const CALLBACK_KEY: &str = "__wasm_callback";
+
+/// How a table is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Keys exactly `1..n` (or empty and not `vim.empty_dict()`).
+    Array(usize),
+    /// Anything else, with this many entries.
+    Map(usize),
+}
+
+/// Decides array or map in one pass over the keys. Values are not kept:
+/// each would hold a Lua stack slot, and a large table runs out of them.
+pub fn classify(conv: &Conv, t: &Table) -> mlua::Result<Shape> {
+    let len = t.raw_len();
+    let mut count = 0usize;
+    let mut is_array = true;
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        count += 1;
+        is_array &= matches!(k, Value::Integer(i) if i >= 1 && (i as usize) <= len);
+    }
+    is_array &= count == len;
+    if count == 0 && conv.is_empty_dict(t) {
+        is_array = false;
+    }
+    Ok(if is_array { Shape::Array(len) } else { Shape::Map(count) })
+}
 
 /// Builds a Lua value from any serde data format.
 pub struct LuaSeed<'a> {

@@ -106,16 +106,25 @@ impl Error {
             None => format!("wasm error: {}", err.root_cause()),
         };
         if let Some(bt) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
-            let frames: Vec<String> = bt
+            // Names come from the module's name section, demangled; the
+            // frames of a Rust panic's own machinery are left out.
+            let names: Vec<String> = bt
                 .frames()
                 .iter()
-                .take(16)
-                .enumerate()
-                .map(|(i, f)| match f.func_name() {
-                    Some(name) => format!("  {i}: {name}"),
-                    None => format!("  {i}: func[{}]", f.func_index()),
+                .map(|f| match f.func_name() {
+                    Some(name) => format!("{:#}", rustc_demangle::demangle(name)),
+                    None => format!("func[{}]", f.func_index()),
                 })
                 .collect();
+            let machinery = |n: &str| {
+                ["std::", "core::", "__rust", "rust_", "abort", "__rustc::", "<std::", "<core::"]
+                    .iter()
+                    .any(|p| n.starts_with(p))
+            };
+            let skip = names.iter().take_while(|n| machinery(n)).count();
+            let skip = if skip == names.len() { 0 } else { skip };
+            let frames: Vec<String> =
+                names.iter().skip(skip).take(16).enumerate().map(|(i, n)| format!("  {i}: {n}")).collect();
             if !frames.is_empty() {
                 msg.push_str("\nwasm backtrace:\n");
                 msg.push_str(&frames.join("\n"));

@@ -71,7 +71,7 @@ function M.api_functions()
     out[#out + 1] = {
       name = f.name,
       takes_args = #f.parameters > 0,
-      returns = f.return_type ~= 'void',
+      return_type = f.return_type,
       func = vim.api[f.name] or fallback[f.name],
     }
   end

@@ -12,16 +12,19 @@ pub mod convert;
 pub mod error;
 pub mod limits;
 pub mod module;
+pub mod msgpack;
 pub mod nvim;
 pub mod options;
 pub mod output;
 pub mod panics;
 pub mod plugin;
+pub mod raw;
 pub mod reentry;
 pub mod registry;
 pub mod runtime;
 pub mod state;
 pub mod values;
+pub mod wasmfile;
 
 /// `luaopen_wasm_nvim`: what `require("wasm_nvim")` calls.
 #[cfg(feature = "module")]

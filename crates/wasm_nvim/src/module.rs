@@ -7,12 +7,15 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use mlua::{Lua, Table, Value};
+use mlua::{Lua, MultiValue, Table, Value};
 
 use crate::error::{Error, Result};
 use crate::options::Options;
 use crate::panics;
+use crate::msgpack;
 use crate::plugin::{Plugin, Target};
+use crate::raw;
+use crate::state::{Payload, Reply, Shape};
 use crate::registry::{self, Found};
 use crate::runtime::{self, Runtime};
 
@@ -127,9 +130,9 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
     let table = lua.create_table_with_capacity(0, plugin.functions.len())?;
     for (index, spec) in plugin.functions.iter().enumerate() {
         let p = Rc::clone(plugin);
-        let raw = lua.create_function(move |lua, arg: Value| {
+        let raw = lua.create_function(move |lua, args: MultiValue| {
             let target = Target::Listed(index);
-            let result = panics::catch(|| call(rt, lua, &p, &target, || rt.nvim.conv.to_json(&arg))).and_then(|r| r);
+            let result = panics::catch(|| call(rt, lua, &p, &target, args.as_slices().0, false)).and_then(|r| r);
             pair(lua, result.map_err(|e| format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)))
         })?;
         table.raw_set(spec.name.as_str(), rt.nvim.wrap(raw)?)?;
@@ -137,14 +140,34 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
     Ok(table)
 }
 
-/// Encodes the argument (only if the function takes one), calls, decodes
-/// the result.
-pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, arg: impl FnOnce() -> Result<Vec<u8>>) -> Result<Value> {
+/// Encodes the arguments as the target's shape wants them, calls, decodes
+/// the result. Seed functions take the first argument, or, as callbacks,
+/// all of them as one JSON array; fast-ABI functions take all of them as a
+/// msgpack array; raw functions take numbers.
+pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[Value], as_callback: bool) -> Result<Value> {
     let spec = plugin.spec(target).ok_or_else(|| Error::internal("unknown function"))?;
-    let arg = if spec.takes_arg { Some(arg().map_err(|e| e.context("argument"))?) } else { None };
-    match plugin.call(rt, target, arg)? {
-        Some(bytes) => rt.nvim.conv.from_json(lua, &bytes).map_err(|e| e.context("result")),
-        None => Ok(Value::Nil),
+    let conv = &rt.nvim.conv;
+    let payload = match &spec.shape {
+        Shape::Seed { takes_arg: false, .. } => Payload::None,
+        Shape::Seed { .. } => {
+            let json = if as_callback { conv.to_json_array(args) } else { conv.to_json(args.first().unwrap_or(&Value::Nil)) };
+            Payload::Bytes(json.map_err(|e| e.context("argument"))?)
+        }
+        Shape::Packed => {
+            let mut bytes = Vec::with_capacity(64);
+            msgpack::encode_array(conv, args, &mut bytes).map_err(|e| e.context("argument"))?;
+            Payload::Bytes(bytes)
+        }
+        Shape::Raw { params, .. } => Payload::Numbers(raw::args(params, args)?),
+    };
+    match plugin.call(rt, target, payload)? {
+        Reply::None => Ok(Value::Nil),
+        Reply::Bytes(bytes) => match spec.shape {
+            Shape::Seed { .. } => conv.from_json(lua, &bytes),
+            _ => msgpack::decode(lua, conv, &bytes, None),
+        }
+        .map_err(|e| e.context("result")),
+        Reply::Number(v) => Ok(raw::result(v)),
     }
 }
 
@@ -156,12 +179,19 @@ fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
         for f in &plugin.functions {
             let entry = lua.create_table()?;
             entry.set("name", f.name.as_str())?;
-            entry.set("params", f.takes_arg)?;
-            entry.set("returns", f.returns)?;
+            let (params, returns) = match &f.shape {
+                Shape::Seed { takes_arg, returns } => (*takes_arg, *returns),
+                Shape::Packed => (true, true),
+                Shape::Raw { params, result } => (!params.is_empty(), result.is_some()),
+            };
+            entry.set("params", params)?;
+            entry.set("returns", returns)?;
+            entry.set("type", f.shape.describe())?;
             functions.raw_push(entry)?;
         }
         let info = lua.create_table()?;
         info.set("name", &*plugin.name)?;
+        info.set("abi", plugin.abi.as_str())?;
         info.set("path", plugin.path.to_string_lossy().as_ref())?;
         info.set("functions", functions)?;
         list.raw_push(info)?;

@@ -4,11 +4,15 @@
 //! the conversions and the error wording live in one place. The handful of
 //! Lua helpers it needs are compiled once, from `helpers.lua`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value};
 
 use crate::callbacks::{self, Maker, Resource};
 use crate::convert::Conv;
 use crate::error::{Error, Result};
+use crate::msgpack::Handle;
 
 /// One function of `api_info().functions`, resolved once.
 #[derive(Debug)]
@@ -18,8 +22,19 @@ pub struct ApiFunction {
     pub takes_args: bool,
     /// Returns a value: the import is `-> u32`, not void.
     pub returns: bool,
+    /// The result is a handle (or an array of them, `true`): the fast ABI
+    /// writes it as Neovim's msgpack extension type.
+    pub handle: Option<(Handle, bool)>,
     /// `vim.api[name]`; `None` for RPC-only functions Lua cannot call.
     func: Option<Function>,
+}
+
+/// `"Buffer"` -> the Buffer handle, `"ArrayOf(Window)"` -> arrays of Windows.
+fn handle_of(return_type: &str) -> Option<(Handle, bool)> {
+    match return_type.strip_prefix("ArrayOf(").and_then(|t| t.strip_suffix(')')) {
+        Some(inner) => Handle::of_type(inner).map(|h| (h, true)),
+        None => Handle::of_type(return_type).map(|h| (h, false)),
+    }
 }
 
 /// The Lua side of the host: conversions, the API table, helpers.
@@ -29,7 +44,12 @@ pub struct Nvim {
     pub conv: Conv,
     pub api: Vec<ApiFunction>,
     helpers: Table,
+    /// Lua chunks the fast ABI's `lua` import compiled, by source text.
+    chunks: RefCell<HashMap<Vec<u8>, Function>>,
 }
+
+/// Most chunks kept compiled; past this the cache starts over.
+const MAX_CHUNKS: usize = 256;
 
 const HELPERS: &str = include_str!("helpers.lua");
 
@@ -42,15 +62,17 @@ impl Nvim {
         let api = listed
             .into_iter()
             .map(|f| {
+                let return_type: String = f.get("return_type")?;
                 Ok(ApiFunction {
                     name: f.get("name")?,
                     takes_args: f.get("takes_args")?,
-                    returns: f.get("returns")?,
+                    returns: return_type != "void",
+                    handle: handle_of(&return_type),
                     func: f.get("func")?,
                 })
             })
             .collect::<mlua::Result<Vec<_>>>()?;
-        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt, nil }, api, helpers })
+        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt, nil }, api, helpers, chunks: RefCell::new(HashMap::new()) })
     }
 
     /// Wraps a raw function returning `(ok, value_or_message)` into one that
@@ -115,18 +137,16 @@ impl Nvim {
         self.conv.to_json(&value)
     }
 
-    /// `nvim_*`: calls API function `index` with a JSON array of arguments,
-    /// in which `{"__wasm_callback": ...}` objects become functions made by
-    /// `maker`. Returns the JSON result (unless void) and, when callbacks
-    /// were registered (an autocmd, a command, a keymap), what to delete
-    /// when the plugin unloads.
+    /// The API function of an import.
+    pub fn api(&self, index: usize) -> Result<&ApiFunction> {
+        self.api.get(index).ok_or_else(|| Error::internal(format!("no API function #{index}")))
+    }
+
+    /// `nvim_*` (seed ABI): calls API function `index` with a JSON array of
+    /// arguments, in which `{"__wasm_callback": ...}` objects become
+    /// functions made by `maker`. Returns the JSON result (unless void) and
+    /// what to delete when the plugin unloads, if it registered something.
     pub fn call_api(&self, index: usize, args: Option<&[u8]>, maker: &Maker) -> Result<(Option<Vec<u8>>, Option<Resource>)> {
-        let Some(api) = self.api.get(index) else {
-            return Err(Error::internal(format!("no API function #{index}")));
-        };
-        let Some(func) = &api.func else {
-            return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
-        };
         let args = match args {
             None => Vec::new(),
             Some(json) => {
@@ -141,10 +161,43 @@ impl Nvim {
                 }
             }
         };
-        let result: Value = func.call(MultiValue::from_vec(args.clone())).map_err(|e| Error::from_lua(&e))?;
-        let registered = if maker.made() > 0 { self.resolve_buffer(callbacks::registered(&api.name, &args, &result))? } else { None };
-        let json = if api.returns { Some(self.conv.to_json(&result)?) } else { None };
+        let (result, registered) = self.call_api_values(index, args, maker)?;
+        let json = if self.api(index)?.returns { Some(self.conv.to_json(&result)?) } else { None };
         Ok((json, registered))
+    }
+
+    /// Calls API function `index` with decoded arguments.
+    pub fn call_api_values(&self, index: usize, args: Vec<Value>, maker: &Maker) -> Result<(Value, Option<Resource>)> {
+        let api = self.api(index)?;
+        let Some(func) = &api.func else {
+            return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
+        };
+        if maker.made() == 0 {
+            let result: Value = func.call(MultiValue::from_vec(args)).map_err(|e| Error::from_lua(&e))?;
+            return Ok((result, None));
+        }
+        let result: Value = func.call(MultiValue::from_vec(args.clone())).map_err(|e| Error::from_lua(&e))?;
+        let registered = self.resolve_buffer(callbacks::registered(&api.name, &args, &result))?;
+        Ok((result, registered))
+    }
+
+    /// The fast ABI's `lua` import: runs a chunk (compiled once per source
+    /// text) with `args` as its `...`; returns its first result.
+    pub fn run_chunk(&self, plugin: &str, code: &[u8], args: Vec<Value>) -> Result<Value> {
+        let cached = self.chunks.borrow().get(code).cloned();
+        let func = match cached {
+            Some(f) => f,
+            None => {
+                let f = self.lua.load(code).set_name(chunk_name(plugin)).into_function().map_err(|e| Error::from_lua(&e))?;
+                let mut chunks = self.chunks.borrow_mut();
+                if chunks.len() >= MAX_CHUNKS {
+                    chunks.clear();
+                }
+                chunks.insert(code.to_vec(), f.clone());
+                f
+            }
+        };
+        func.call(MultiValue::from_vec(args)).map_err(|e| Error::from_lua(&e))
     }
 
     /// Buffer 0 means "the current one" only at the time of the call.

@@ -21,17 +21,7 @@ use crate::limits::Limits;
 use crate::panics;
 use crate::reentry;
 use crate::runtime::Runtime;
-use crate::state::{ExportFn, Guest, HostState, MAX_DEPTH};
-
-/// A function a plugin declares in its `functionality` list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FunctionSpec {
-    pub name: String,
-    /// `params` is not `"void"`: the export takes one value id.
-    pub takes_arg: bool,
-    /// `returns` is not `"void"`: the export returns one value id.
-    pub returns: bool,
-}
+use crate::state::{Abi, ExportFn, FunctionSpec, Guest, HostState, MAX_DEPTH, Packed, Payload, Reply, Shape, read_bytes};
 
 /// How the plugin's code was obtained, and how long it took.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +51,7 @@ enum Slot {
 pub struct Plugin {
     pub name: Arc<str>,
     pub path: PathBuf,
+    pub abi: Abi,
     pub functions: Vec<FunctionSpec>,
     pub compiled: Compiled,
     pub limits: Limits,
@@ -82,8 +73,9 @@ impl std::fmt::Debug for Plugin {
 
 impl Plugin {
     /// Reads, compiles, links and instantiates `path`, then asks it for its
-    /// `functionality` and checks that every function it lists is exported
-    /// with the declared shape.
+    /// function list (`functionality`, or `wasm_nvim_functions` for the
+    /// fast ABI) and checks that every function it lists is exported with
+    /// the shape the list implies.
     pub fn load(rt: &Runtime, name: &str, path: &Path, limits: Limits) -> Result<Plugin> {
         let key = rt.new_key();
         let loaded = Self::load_with_key(rt, name, path, key, limits);
@@ -106,16 +98,15 @@ impl Plugin {
         let pre = wasm.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
-        let functionality = store.data().guest()?.functionality.clone();
-        let listed = invoke(&mut store, &ExportFn::Ret(functionality), None)
-            .map_err(|e| e.context("functionality"));
+        let abi = detect_abi(&mut store)?;
+        let listed = list_functions(&mut store, abi, &pre, &bytes);
         rt.show_output(store.data().take_output());
         store.data_mut().values.clear();
-        let json = listed?.ok_or_else(|| Error::internal("functionality returned nothing"))?;
-        let functions = parse_functionality(&json).map_err(|e| e.context("functionality"))?;
+        let functions = listed?;
         let plugin = Plugin {
             name,
             path: path.to_owned(),
+            abi,
             functions,
             compiled,
             limits,
@@ -135,7 +126,7 @@ impl Plugin {
         let exports = self
             .functions
             .iter()
-            .map(|f| ExportFn::lookup(&instance, &mut *store, &f.name, f.takes_arg, f.returns))
+            .map(|f| ExportFn::lookup(&instance, &mut *store, f))
             .collect::<Result<Vec<_>>>()?;
         if let Some(guest) = store.data_mut().guest.as_mut() {
             guest.exports = exports;
@@ -144,21 +135,23 @@ impl Plugin {
     }
 
     /// The export `name` as a callback target: a listed function, or any
-    /// other exported function whose type has one of the seed shapes.
+    /// other exported function with the shape of the plugin's ABI.
     pub fn target(&self, name: &str) -> Result<Target> {
         if let Some(index) = self.functions.iter().position(|f| f.name == name) {
             return Ok(Target::Listed(index));
         }
-        let shape = self.pre.module().get_export(name).and_then(|e| e.func().cloned()).and_then(|ty| {
-            let params: Vec<_> = ty.params().collect();
-            let results: Vec<_> = ty.results().collect();
-            let is_i32 = |v: &[wasmtime::ValType]| v.iter().all(|t| matches!(t, wasmtime::ValType::I32));
-            (params.len() <= 1 && results.len() <= 1 && is_i32(&params) && is_i32(&results))
-                .then(|| FunctionSpec { name: name.to_string(), takes_arg: params.len() == 1, returns: results.len() == 1 })
+        let ty = self.pre.module().get_export(name).and_then(|e| e.func().cloned());
+        let shape = ty.and_then(|ty| match self.abi {
+            Abi::Seed => Shape::seed(&ty),
+            Abi::Msgpack => Shape::packed(&ty),
         });
-        shape.map(Target::Named).ok_or_else(|| {
-            Error::abi(format!("'{name}' is not an exported function of shape (), (i32), () -> i32 or (i32) -> i32"))
-        })
+        let want = match self.abi {
+            Abi::Seed => "(), (i32), () -> i32 or (i32) -> i32",
+            Abi::Msgpack => "(ptr: i32, len: i32) -> i64",
+        };
+        shape
+            .map(|shape| Target::Named(FunctionSpec { name: name.to_string(), shape }))
+            .ok_or_else(|| Error::abi(format!("'{name}' is not an exported function of shape {want}")))
     }
 
     /// The shape of a call target.
@@ -170,7 +163,7 @@ impl Plugin {
     }
 
     /// Calls `target` with an encoded argument; returns the encoded result.
-    pub fn call(&self, rt: &Runtime, target: &Target, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+    pub fn call(&self, rt: &Runtime, target: &Target, arg: Payload) -> Result<Reply> {
         if let Some(why) = self.disabled.borrow().as_ref() {
             return Err(Error::limit(why.clone()));
         }
@@ -253,7 +246,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     Ok(store)
 }
 
-fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, arg: Payload) -> Result<Reply> {
     let mut ctx = ctx.as_context_mut();
     let func = match target {
         Target::Listed(index) => {
@@ -262,21 +255,22 @@ fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, 
         }
         Target::Named(spec) => {
             let instance = ctx.data().instance.ok_or_else(|| Error::internal("no instance"))?;
-            ExportFn::lookup(&instance, &mut ctx, &spec.name, spec.takes_arg, spec.returns)?
+            ExportFn::lookup(&instance, &mut ctx, spec)?
         }
     };
     invoke(ctx, &func, arg)
 }
 
-/// Calls an export: stores the argument under a fresh id, calls, takes the
-/// returned id. A trap or panic poisons the instance.
-fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Option<Vec<u8>>) -> Result<Option<Vec<u8>>> {
+/// Calls an export under the call rules: nesting limit, wasm-time budget
+/// and deadline, panics caught, a trap or panic poisons the instance, and
+/// a `set_error` message (or a fast-ABI error result) fails the call
+/// without poisoning it.
+fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Payload) -> Result<Reply> {
     let mut ctx = ctx.as_context_mut();
     let state = ctx.data_mut();
     if state.depth >= MAX_DEPTH {
         return Err(Error::limit(format!("calls nested deeper than {MAX_DEPTH} into one plugin")));
     }
-    let arg_id = arg.map(|bytes| state.values.insert(bytes)).transpose()?;
     let outermost = state.depth == 0;
     if outermost {
         state.budget.restart();
@@ -290,31 +284,180 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Op
         // A store's deadline must be set before each call (else it traps).
         ctx.set_epoch_deadline(1);
     }
-    let outcome = panics::catch(|| func.call(&mut ctx, arg_id));
+    let outcome = panics::catch(|| call_shape(&mut ctx, func, arg));
     let state = ctx.data_mut();
     state.depth -= 1;
     if !outermost {
         state.budget.enter_host();
     }
     let refused = state.error.take();
-    let returned = match outcome {
-        Ok(Ok(returned)) => returned,
-        Ok(Err(trap)) => {
+    let panicked = state.panic.take();
+    let reply = match outcome {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(Fault::Guest(e))) => return Err(e),
+        Ok(Err(Fault::Trap(e))) | Err(e) => {
             state.poisoned = true;
-            return Err(Error::from_wasm(trap));
-        }
-        Err(panic) => {
-            state.poisoned = true;
-            return Err(panic);
+            return Err(match panicked {
+                Some(message) => Error::new(Kind::Trap, format!("the plugin panicked: {message}\n{e}")),
+                None => e,
+            });
         }
     };
-    if let Some(message) = refused {
-        return Err(Error::new(Kind::Plugin, message));
+    match refused {
+        Some(message) => Err(Error::new(Kind::Plugin, message)),
+        None => Ok(reply),
     }
-    match returned {
-        Some(id) => state.values.take(id).map(Some).map_err(|e| e.context("returned id")),
-        None => Ok(None),
+}
+
+/// Why a call failed: the guest said so (its state is fine), or it trapped.
+enum Fault {
+    Guest(Error),
+    Trap(Error),
+}
+
+impl From<Error> for Fault {
+    fn from(e: Error) -> Self {
+        Fault::Trap(e)
     }
+}
+
+/// Moves the argument in, calls, moves the result out, per shape.
+fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportFn, arg: Payload) -> Result<Reply, Fault> {
+    let trap = |e: wasmtime::Error| Fault::Trap(Error::from_wasm(e));
+    let seed_arg = |ctx: &mut wasmtime::StoreContextMut<'_, HostState>, arg: Payload| -> Result<u32> {
+        match arg {
+            Payload::Bytes(bytes) => ctx.data_mut().values.insert(bytes),
+            _ => Err(Error::internal("a seed function needs its argument as bytes")),
+        }
+    };
+    let seed_result = |ctx: &mut wasmtime::StoreContextMut<'_, HostState>, id: u32| -> Result<Reply> {
+        ctx.data_mut().values.take(id).map(Reply::Bytes).map_err(|e| e.context("returned id"))
+    };
+    match func {
+        ExportFn::Unit(f) => f.call(&mut *ctx, ()).map(|()| Reply::None).map_err(trap),
+        ExportFn::Arg(f) => {
+            let id = seed_arg(ctx, arg)?;
+            f.call(&mut *ctx, id).map(|()| Reply::None).map_err(trap)
+        }
+        ExportFn::Ret(f) => {
+            let id = f.call(&mut *ctx, ()).map_err(trap)?;
+            Ok(seed_result(ctx, id)?)
+        }
+        ExportFn::ArgRet(f) => {
+            let id = seed_arg(ctx, arg)?;
+            let id = f.call(&mut *ctx, id).map_err(trap)?;
+            Ok(seed_result(ctx, id)?)
+        }
+        ExportFn::Packed(f) => {
+            let bytes = match arg {
+                Payload::Bytes(bytes) => bytes,
+                _ => return Err(Fault::Trap(Error::internal("a packed function needs its arguments as bytes"))),
+            };
+            let guest = ctx.data().guest()?.clone();
+            let ptr = guest.give(&mut *ctx, &bytes)?;
+            let packed = Packed::from_u64(f.call(&mut *ctx, (ptr, bytes.len() as u32)).map_err(trap)?);
+            let out = take_packed(ctx, &guest, packed).map_err(|e| e.context("result"))?;
+            if packed.error {
+                return Err(Fault::Guest(Error::new(Kind::Plugin, String::from_utf8_lossy(&out).into_owned())));
+            }
+            Ok(if out.is_empty() { Reply::None } else { Reply::Bytes(out) })
+        }
+        ExportFn::Raw(f) => {
+            let args = match arg {
+                Payload::Numbers(args) => args,
+                Payload::None => Vec::new(),
+                Payload::Bytes(_) => return Err(Fault::Trap(Error::internal("a raw function needs numbers"))),
+            };
+            let mut result = [wasmtime::Val::I32(0)];
+            let n_results = f.ty(&*ctx).results().len();
+            f.call(&mut *ctx, &args, &mut result[..n_results]).map_err(trap)?;
+            Ok(if n_results == 1 { Reply::Number(result[0]) } else { Reply::None })
+        }
+    }
+}
+
+/// Copies a buffer a packed function returned out of guest memory and hands
+/// it back to the guest's `dealloc`.
+pub fn take_packed(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, guest: &Guest, packed: Packed) -> Result<Vec<u8>> {
+    if packed.len == 0 {
+        return Ok(Vec::new());
+    }
+    let bytes = read_bytes(&*ctx, guest.memory, packed.ptr, packed.len)?;
+    guest
+        .dealloc
+        .call(&mut *ctx, (packed.ptr, packed.len))
+        .map_err(|e| Error::from_wasm(e).context("dealloc"))?;
+    Ok(bytes)
+}
+
+/// The fast ABI is chosen by exporting `wasm_nvim_abi() -> i32` returning 1.
+fn detect_abi(store: &mut Store<HostState>) -> Result<Abi> {
+    let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
+    let Some(marker) = instance.get_func(&mut *store, "wasm_nvim_abi") else { return Ok(Abi::Seed) };
+    let marker = marker
+        .typed::<(), u32>(&*store)
+        .map_err(|e| Error::load(format!("export 'wasm_nvim_abi' must have type () -> i32: {e:#}")))?;
+    match invoke(&mut *store, &ExportFn::Raw(marker.func().clone()), Payload::None)? {
+        Reply::Number(wasmtime::Val::I32(1)) => Ok(Abi::Msgpack),
+        other => Err(Error::load(format!("wasm_nvim_abi() returned {other:?}; this wasm_nvim speaks version 1"))),
+    }
+}
+
+/// The name of the custom section a fast-ABI plugin may list its
+/// functions in (one JSON object per function, concatenated — what a
+/// linker makes of one small section per function).
+pub const FUNCTIONS_SECTION: &str = "wasm_nvim_functions";
+
+/// Asks the plugin for its function list, per ABI, and resolves each
+/// function's shape.
+fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<HostState>, wasm: &[u8]) -> Result<Vec<FunctionSpec>> {
+    let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
+    let section = match abi {
+        Abi::Msgpack => crate::wasmfile::custom_section(wasm, FUNCTIONS_SECTION)?,
+        Abi::Seed => None,
+    };
+    let (export, list) = match (abi, section) {
+        (Abi::Msgpack, Some(section)) => {
+            let objects: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&section)
+                .into_iter()
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| Error::load(format!("custom section {FUNCTIONS_SECTION}: {e}")))?;
+            (FUNCTIONS_SECTION, serde_json::to_vec(&objects).map(Reply::Bytes).map_err(Error::from))
+        }
+        (Abi::Seed, _) => {
+            let f = instance
+                .get_typed_func::<(), u32>(&mut *store, "functionality")
+                .map_err(|e| Error::load(format!("export 'functionality' must be a function () -> i32: {e:#}")))?;
+            ("functionality", invoke(&mut *store, &ExportFn::Ret(f), Payload::None))
+        }
+        (Abi::Msgpack, None) => {
+            let f = instance
+                .get_typed_func::<(u32, u32), u64>(&mut *store, "wasm_nvim_functions")
+                .map_err(|e| Error::load(format!("export 'wasm_nvim_functions' must be a function (i32, i32) -> i64: {e:#}")))?;
+            ("wasm_nvim_functions", invoke(&mut *store, &ExportFn::Packed(f), Payload::Bytes(Vec::new())))
+        }
+    };
+    let json = match list.map_err(|e| e.context(export))? {
+        Reply::Bytes(bytes) => bytes,
+        _ => return Err(Error::load(format!("{export} returned nothing"))),
+    };
+    let raw = parse_functionality(&json).map_err(|e| e.context(export))?;
+    raw.into_iter()
+        .map(|f| {
+            let shape = if f.raw {
+                let ty = pre.module().get_export(&f.name).and_then(|e| e.func().cloned());
+                ty.as_ref().and_then(Shape::raw).ok_or_else(|| {
+                    Error::load(format!("raw export '{}' must be a function of numbers with at most one result", f.name))
+                })?
+            } else {
+                match abi {
+                    Abi::Seed => Shape::Seed { takes_arg: f.takes_arg, returns: f.returns },
+                    Abi::Msgpack => Shape::Packed,
+                }
+            };
+            Ok(FunctionSpec { name: f.name, shape })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -324,6 +467,20 @@ struct RawSpec {
     params: serde_json::Value,
     #[serde(default)]
     returns: serde_json::Value,
+    #[serde(default)]
+    raw: bool,
+}
+
+/// One entry of a function list, before its shape is resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    /// `params` is not `"void"` (seed ABI): the export takes one value id.
+    pub takes_arg: bool,
+    /// `returns` is not `"void"` (seed ABI): the export returns one value id.
+    pub returns: bool,
+    /// Called with plain numbers, no encoding.
+    pub raw: bool,
 }
 
 /// `"void"` (or a missing field) means none; any other value means one id.
@@ -331,15 +488,15 @@ fn is_void(v: &serde_json::Value) -> bool {
     v.is_null() || v.as_str() == Some("void")
 }
 
-/// Parses the JSON array `functionality` returns.
-pub fn parse_functionality(json: &[u8]) -> Result<Vec<FunctionSpec>> {
+/// Parses the JSON array `functionality` (or `wasm_nvim_functions`) returns.
+pub fn parse_functionality(json: &[u8]) -> Result<Vec<Listed>> {
     let raw: Vec<RawSpec> = serde_json::from_slice(json).map_err(|e| {
         Error::load(format!(
             "expected a JSON array of {{\"name\", \"params\", \"returns\"}} objects, got {:?}: {e}",
             String::from_utf8_lossy(&json[..json.len().min(80)])
         ))
     })?;
-    let mut out: Vec<FunctionSpec> = Vec::with_capacity(raw.len());
+    let mut out: Vec<Listed> = Vec::with_capacity(raw.len());
     for spec in raw {
         if spec.name.is_empty() {
             return Err(Error::load("a function has an empty name"));
@@ -347,7 +504,7 @@ pub fn parse_functionality(json: &[u8]) -> Result<Vec<FunctionSpec>> {
         if out.iter().any(|f| f.name == spec.name) {
             return Err(Error::load(format!("function '{}' is listed twice", spec.name)));
         }
-        out.push(FunctionSpec { takes_arg: !is_void(&spec.params), returns: !is_void(&spec.returns), name: spec.name });
+        out.push(Listed { takes_arg: !is_void(&spec.params), returns: !is_void(&spec.returns), raw: spec.raw, name: spec.name });
     }
     Ok(out)
 }
@@ -359,7 +516,7 @@ mod tests {
     #[test]
     fn parses_the_seed_example() {
         let specs = parse_functionality(br#"[{"name":"hi", "params": "void", "returns": "void"}]"#).unwrap();
-        assert_eq!(specs, vec![FunctionSpec { name: "hi".into(), takes_arg: false, returns: false }]);
+        assert_eq!(specs, vec![Listed { name: "hi".into(), takes_arg: false, returns: false, raw: false }]);
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Wasm {
         config.max_wasm_stack(2 << 20);
         config.epoch_interruption(deadlines);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
-        let linker = abi::seed::linker(&engine, nvim)?;
+        let linker = abi::linker(&engine, nvim)?;
         Ok(Wasm { engine, linker })
     }
 }

@@ -5,12 +5,13 @@
 
 use std::sync::Arc;
 
-use wasmtime::{AsContext, AsContextMut, Instance, Memory, TypedFunc, UpdateDeadline};
+use wasmtime::{AsContext, AsContextMut, Func, FuncType, Instance, Memory, TypedFunc, UpdateDeadline, Val, ValType};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{Error, Result};
 use crate::limits::{Budget, Limiter, Limits};
+use crate::raw::Num;
 use crate::output::Capture;
 use crate::values::Values;
 
@@ -43,6 +44,8 @@ pub struct HostState {
     pub timed_out: bool,
     /// A message the guest gave `set_error` during the current call.
     pub error: Option<String>,
+    /// What the guest said when it panicked (`nvim.panic`), before trapping.
+    pub panic: Option<String>,
 }
 
 impl HostState {
@@ -74,6 +77,7 @@ impl HostState {
             budget: Budget::default(),
             timed_out: false,
             error: None,
+            panic: None,
         })
     }
 
@@ -108,77 +112,194 @@ pub struct Output {
     pub stderr: Option<String>,
 }
 
-/// An export of the shapes the seed ABI allows.
+/// Which ABI a plugin speaks, decided by its exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abi {
+    /// The seed README's: values by id, JSON.
+    Seed,
+    /// The fast ABI (`wasm_nvim_abi() == 1`): msgpack in guest memory.
+    Msgpack,
+}
+
+impl Abi {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Abi::Seed => "seed (JSON)",
+            Abi::Msgpack => "msgpack",
+        }
+    }
+}
+
+/// How an export is called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Seed ABI: `()`, `(id)`, `() -> id` or `(id) -> id`.
+    Seed { takes_arg: bool, returns: bool },
+    /// Fast ABI: `(ptr, len) -> packed`, a msgpack array of the arguments
+    /// in, a msgpack value (or an error text) out.
+    Packed,
+    /// Plain numbers in and out, no encoding (`"raw": true`): the wasm
+    /// type's parameters, at most one result.
+    Raw { params: Vec<Num>, result: Option<Num> },
+}
+
+impl Shape {
+    /// The shape a raw export's wasm type gives, if it is all numbers.
+    pub fn raw(ty: &FuncType) -> Option<Shape> {
+        let params: Option<Vec<Num>> = ty.params().map(|t| Num::of(&t)).collect();
+        let results: Option<Vec<Num>> = ty.results().map(|t| Num::of(&t)).collect();
+        let (params, results) = (params?, results?);
+        (results.len() <= 1).then(|| Shape::Raw { params, result: results.first().copied() })
+    }
+
+    /// The seed shape a wasm type has, if it has one.
+    pub fn seed(ty: &FuncType) -> Option<Shape> {
+        let i32s = |v: &[ValType]| v.len() <= 1 && v.iter().all(|t| matches!(t, ValType::I32));
+        let params: Vec<ValType> = ty.params().collect();
+        let results: Vec<ValType> = ty.results().collect();
+        (i32s(&params) && i32s(&results)).then_some(Shape::Seed { takes_arg: params.len() == 1, returns: results.len() == 1 })
+    }
+
+    /// The packed shape, if the wasm type is `(i32, i32) -> i64`.
+    pub fn packed(ty: &FuncType) -> Option<Shape> {
+        let params: Vec<ValType> = ty.params().collect();
+        let results: Vec<ValType> = ty.results().collect();
+        (matches!(params[..], [ValType::I32, ValType::I32]) && matches!(results[..], [ValType::I64])).then_some(Shape::Packed)
+    }
+
+    /// How `plugins()` and errors describe it.
+    pub fn describe(&self) -> String {
+        match self {
+            Shape::Seed { takes_arg, returns } => {
+                format!("{}{}", if *takes_arg { "(i32)" } else { "()" }, if *returns { " -> i32" } else { "" })
+            }
+            Shape::Packed => "(ptr: i32, len: i32) -> i64".into(),
+            Shape::Raw { params, result } => {
+                let ps: Vec<&str> = params.iter().map(|p| p.as_str()).collect();
+                format!("({}){}", ps.join(", "), result.map(|r| format!(" -> {}", r.as_str())).unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// A function a plugin lists, and how to call it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSpec {
+    pub name: String,
+    pub shape: Shape,
+}
+
+/// An export, looked up once per instance with its type checked.
 #[derive(Clone)]
 pub enum ExportFn {
     Unit(TypedFunc<(), ()>),
     Arg(TypedFunc<u32, ()>),
     Ret(TypedFunc<(), u32>),
     ArgRet(TypedFunc<u32, u32>),
+    Packed(TypedFunc<(u32, u32), u64>),
+    Raw(Func),
 }
 
 impl ExportFn {
-    /// Looks up export `name` with the shape `functionality` declared.
-    pub fn lookup(instance: &Instance, store: impl AsContextMut, name: &str, takes_arg: bool, returns: bool) -> Result<Self> {
+    /// Looks up export `name`, checking it has `shape`.
+    pub fn lookup(instance: &Instance, store: impl AsContextMut, spec: &FunctionSpec) -> Result<Self> {
         let mut store = store;
-        let found = match (takes_arg, returns) {
-            (false, false) => instance.get_typed_func(&mut store, name).map(ExportFn::Unit),
-            (true, false) => instance.get_typed_func(&mut store, name).map(ExportFn::Arg),
-            (false, true) => instance.get_typed_func(&mut store, name).map(ExportFn::Ret),
-            (true, true) => instance.get_typed_func(&mut store, name).map(ExportFn::ArgRet),
+        let name = spec.name.as_str();
+        let found = match &spec.shape {
+            Shape::Seed { takes_arg: false, returns: false } => instance.get_typed_func(&mut store, name).map(ExportFn::Unit),
+            Shape::Seed { takes_arg: true, returns: false } => instance.get_typed_func(&mut store, name).map(ExportFn::Arg),
+            Shape::Seed { takes_arg: false, returns: true } => instance.get_typed_func(&mut store, name).map(ExportFn::Ret),
+            Shape::Seed { takes_arg: true, returns: true } => instance.get_typed_func(&mut store, name).map(ExportFn::ArgRet),
+            Shape::Packed => instance.get_typed_func(&mut store, name).map(ExportFn::Packed),
+            Shape::Raw { .. } => instance
+                .get_func(&mut store, name)
+                .map(ExportFn::Raw)
+                .ok_or_else(|| wasmtime::format_err!("failed to find function export `{name}`")),
         };
-        found.map_err(|e| {
-            let want = match (takes_arg, returns) {
-                (false, false) => "()",
-                (true, false) => "(i32)",
-                (false, true) => "() -> i32",
-                (true, true) => "(i32) -> i32",
-            };
-            Error::load(format!("export '{name}' must have type {want} as `functionality` declares: {e:#}"))
-        })
-    }
-
-    /// Calls it; the argument id is passed only to shapes that take one.
-    pub fn call(&self, store: impl AsContextMut<Data = HostState>, arg: Option<u32>) -> wasmtime::Result<Option<u32>> {
-        let arg = arg.unwrap_or(0);
-        match self {
-            ExportFn::Unit(f) => f.call(store, ()).map(|()| None),
-            ExportFn::Arg(f) => f.call(store, arg).map(|()| None),
-            ExportFn::Ret(f) => f.call(store, ()).map(Some),
-            ExportFn::ArgRet(f) => f.call(store, arg).map(Some),
-        }
+        found.map_err(|e| Error::load(format!("export '{name}' must have type {}: {e:#}", spec.shape.describe())))
     }
 }
 
-/// The guest's side of the seed contract, looked up once per instance.
+/// What a call passes to an export.
+#[derive(Debug)]
+pub enum Payload {
+    None,
+    /// JSON (seed) or msgpack (fast ABI) bytes.
+    Bytes(Vec<u8>),
+    /// The arguments of a raw export.
+    Numbers(Vec<Val>),
+}
+
+/// What an export gave back.
+#[derive(Debug)]
+pub enum Reply {
+    None,
+    Bytes(Vec<u8>),
+    Number(Val),
+}
+
+/// The guest's side of the contract, looked up once per instance.
 #[derive(Clone)]
 pub struct Guest {
     pub memory: Memory,
     pub alloc: TypedFunc<u32, u32>,
     pub dealloc: TypedFunc<(u32, u32), ()>,
-    pub functionality: TypedFunc<(), u32>,
-    /// In the order of the plugin's `functionality` list.
+    /// In the order of the plugin's function list.
     pub exports: Vec<ExportFn>,
 }
 
 impl Guest {
-    /// Resolves `memory`, `alloc`, `dealloc` and `functionality`, with the
-    /// name of whatever is missing or has the wrong type.
+    /// Resolves `memory`, `alloc` and `dealloc`, with the name of whatever
+    /// is missing or has the wrong type.
     pub fn resolve(instance: &Instance, mut store: impl AsContextMut) -> Result<Self> {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| Error::load("missing export 'memory' (the plugin must export its linear memory)"))?;
-        let typed = |e: wasmtime::Error, name: &str, ty: &str| Error::load(format!("export '{name}' must be a function {ty}: {e:#}"));
         let alloc = instance
             .get_typed_func(&mut store, "alloc")
-            .map_err(|e| typed(e, "alloc", "(size: i32) -> i32"))?;
+            .map_err(|e| export_type_error(e, "alloc", "(size: i32) -> i32"))?;
         let dealloc = instance
             .get_typed_func(&mut store, "dealloc")
-            .map_err(|e| typed(e, "dealloc", "(ptr: i32, size: i32)"))?;
-        let functionality = instance
-            .get_typed_func(&mut store, "functionality")
-            .map_err(|e| typed(e, "functionality", "() -> i32"))?;
-        Ok(Guest { memory, alloc, dealloc, functionality, exports: Vec::new() })
+            .map_err(|e| export_type_error(e, "dealloc", "(ptr: i32, size: i32)"))?;
+        Ok(Guest { memory, alloc, dealloc, exports: Vec::new() })
+    }
+
+    /// Copies `bytes` into memory the guest allocates for them (`None` for
+    /// no bytes): the guest owns it from then on.
+    pub fn give(&self, mut store: impl AsContextMut<Data = HostState>, bytes: &[u8]) -> Result<u32> {
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        let len = u32::try_from(bytes.len()).map_err(|_| Error::limit("a value of 4 GiB or more"))?;
+        let ptr = self.alloc.call(&mut store, len).map_err(|e| Error::from_wasm(e).context("alloc"))?;
+        if ptr == 0 {
+            return Err(Error::abi(format!("alloc({len}) returned 0")));
+        }
+        write_bytes(&mut store, self.memory, ptr, bytes)?;
+        Ok(ptr)
+    }
+}
+
+fn export_type_error(e: wasmtime::Error, name: &str, ty: &str) -> Error {
+    Error::load(format!("export '{name}' must be a function {ty}: {e:#}"))
+}
+
+/// `ptr | len << 32 | error << 63`: how fast-ABI functions return a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packed {
+    pub ptr: u32,
+    pub len: u32,
+    /// The buffer holds an error message (UTF-8 text), not a value.
+    pub error: bool,
+}
+
+impl Packed {
+    pub fn from_u64(v: u64) -> Self {
+        Packed { ptr: v as u32, len: ((v >> 32) & 0x7fff_ffff) as u32, error: v >> 63 == 1 }
+    }
+
+    pub fn to_u64(self) -> u64 {
+        u64::from(self.ptr) | (u64::from(self.len & 0x7fff_ffff) << 32) | (u64::from(self.error) << 63)
     }
 }
 
@@ -214,4 +335,20 @@ pub fn write_bytes(store: impl AsContextMut<Data = HostState>, memory: Memory, p
                 bytes.len()
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_round_trips() {
+        for p in [
+            Packed { ptr: 0, len: 0, error: false },
+            Packed { ptr: u32::MAX, len: 0x7fff_ffff, error: true },
+            Packed { ptr: 1024, len: 5, error: false },
+        ] {
+            assert_eq!(Packed::from_u64(p.to_u64()), p);
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! bounds- and id-checked, and every failure becomes a trap carrying an
 //! [`Error`] that names the import.
 
-use wasmtime::{Caller, Engine, Linker};
+use wasmtime::{Caller, Linker};
 
 use crate::callbacks::Maker;
 use crate::error::{Error, Result};
@@ -26,20 +26,17 @@ fn fail(import: &str) -> impl FnOnce(Error) -> wasmtime::Error + '_ {
     move |e| wasmtime::Error::new(e.context(import))
 }
 
-/// Builds the linker every plugin is instantiated with.
-pub fn linker(engine: &Engine, nvim: &Nvim) -> Result<Linker<HostState>> {
-    let mut linker = Linker::new(engine);
-    let internal = |e: wasmtime::Error| Error::internal(format!("defining host imports: {e:#}"));
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
-    define_values(&mut linker).map_err(internal)?;
-    define_lua(&mut linker).map_err(internal)?;
+/// Defines the seed imports: the value table, Lua, every `nvim_*`.
+pub fn define(linker: &mut Linker<HostState>, nvim: &Nvim) -> wasmtime::Result<()> {
+    define_values(linker)?;
+    define_lua(linker)?;
     if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
-        define_test_hooks(&mut linker).map_err(internal)?;
+        define_test_hooks(linker)?;
     }
     for (index, api) in nvim.api.iter().enumerate() {
-        define_api(&mut linker, index, &api.name, api.takes_args, api.returns).map_err(internal)?;
+        define_api(linker, index, &api.name, api.takes_args, api.returns)?;
     }
-    Ok(linker)
+    Ok(())
 }
 
 /// Imports that exist only for the fault-injection specs
@@ -126,7 +123,7 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// Runs Lua for the guest: first shows the output the guest has printed so
 /// far (so it appears in order), and publishes the caller so Lua may call
 /// back into this plugin.
-fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
+pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
     let rt = runtime::get()?;
     let output = caller.data().take_output();
     caller.data_mut().budget.enter_host();
