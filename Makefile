@@ -2,7 +2,7 @@
 # Everything they need (Rust wasm targets, Neovim, Zig) is installed into
 # .deps/ by scripts/bootstrap.sh. NVIM=/path/to/nvim picks another Neovim.
 
-.PHONY: all demo test build deps unit spec clean
+.PHONY: all demo test build deps unit spec clean bench
 
 all: build
 
@@ -27,3 +27,7 @@ spec:
 
 clean:
 	rm -rf target tests/build lua/wasm_nvim.so examples/*/wasm
+
+## Benchmarks: a table of figures and ratios, and bench/results/latest.json.
+bench:
+	bash scripts/bench.sh

@@ -53,5 +53,5 @@ cat >"$deps/bin/zig" <<EOF
 exec "$venv/bin/python" -m ziglang "\$@"
 EOF
 chmod +x "$deps/bin/zig"
-ln -sf "$venv/bin/python" "$deps/bin/python"
+
 log "ready: $("$deps/bin/nvim" --version | head -n 1), zig $("$deps/bin/zig" version)"

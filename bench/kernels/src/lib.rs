@@ -33,79 +33,55 @@ pub fn sieve(n: usize) -> usize {
     count
 }
 
+/// The plugin (fast ABI): raw exports for the kernels and a no-op, and
+/// msgpack exports for call overhead and marshaling.
 #[cfg(target_arch = "wasm32")]
 mod plugin {
-    use std::alloc::{Layout, alloc as raw_alloc, dealloc as raw_dealloc};
+    use wasm_nvim_sdk::prelude::*;
 
-    #[link(wasm_import_module = "host")]
-    unsafe extern "C" {
-        fn get_id() -> u32;
-        fn get_value_size(id: u32) -> u32;
-        fn get_value_addr(id: u32) -> *mut u8;
-        fn set_value(id: u32, ptr: *mut u8, size: u32);
+    #[export(raw)]
+    fn sum(n: i64) -> i64 {
+        super::sum(n as u64) as i64
     }
 
-    fn layout(size: u32) -> Layout {
-        Layout::from_size_align(size.max(1) as usize, 1).unwrap_or(Layout::new::<u8>())
+    #[export(raw)]
+    fn sieve(n: i32) -> i32 {
+        super::sieve(n as usize) as i32
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn alloc(size: u32) -> *mut u8 {
-        // SAFETY: the layout is never zero-sized.
-        unsafe { raw_alloc(layout(size)) }
+    #[export(raw)]
+    fn noop_raw() {}
+
+    #[export(raw)]
+    fn add(a: f64, b: f64) -> f64 {
+        a + b
     }
 
-    /// # Safety
-    /// `ptr` comes from `alloc(size)`.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn dealloc(ptr: *mut u8, size: u32) {
-        // SAFETY: see above.
-        unsafe { raw_dealloc(ptr, layout(size)) }
-    }
+    #[export]
+    fn noop() {}
 
-    fn take_number(id: u32) -> u64 {
-        // SAFETY: the host put `size` bytes at the pointer, allocated with `alloc`.
-        let text = unsafe {
-            let size = get_value_size(id);
-            let ptr = get_value_addr(id);
-            let text = String::from_utf8_lossy(std::slice::from_raw_parts(ptr, size as usize)).into_owned();
-            dealloc(ptr, size);
-            text
-        };
-        text.trim().parse::<f64>().unwrap_or(0.0) as u64
-    }
-
-    fn give(text: String) -> u32 {
-        let ptr = alloc(text.len() as u32);
-        // SAFETY: `ptr` has room for the text; the host deallocs it.
-        unsafe {
-            std::ptr::copy_nonoverlapping(text.as_ptr(), ptr, text.len());
-            let id = get_id();
-            set_value(id, ptr, text.len() as u32);
-            id
+    /// `nvim_get_current_line` `n` times through the host.
+    #[export]
+    fn get_line_n(n: u32) -> Result<usize> {
+        let mut total = 0;
+        for _ in 0..n {
+            total += api::nvim_get_current_line()?.len();
         }
+        Ok(total)
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn functionality() -> u32 {
-        give(
-            r#"[{"name":"sum","params":"number","returns":"number"},
-                {"name":"sieve","params":"number","returns":"number"},
-                {"name":"noop","params":"void","returns":"void"}]"#
-                .into(),
-        )
+    /// A list of strings in and out (marshaling alone).
+    #[export]
+    fn echo_lines(lines: Vec<String>) -> Vec<String> {
+        lines
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sum(id: u32) -> u32 {
-        give(super::sum(take_number(id)).to_string())
+    /// Fetches every line, upper-cases it, writes them back.
+    #[export]
+    fn upper_buffer(buffer: Buffer) -> Result<usize> {
+        let lines = api::nvim_buf_get_lines(buffer, 0, -1, true)?;
+        let upper: Vec<String> = lines.iter().map(|l| l.to_uppercase()).collect();
+        api::nvim_buf_set_lines(buffer, 0, -1, true, &upper)?;
+        Ok(upper.len())
     }
-
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sieve(id: u32) -> u32 {
-        give(super::sieve(take_number(id) as usize).to_string())
-    }
-
-    #[unsafe(no_mangle)]
-    pub extern "C" fn noop() {}
 }

@@ -76,12 +76,21 @@ fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::Toke
         };
         let reply = if returns_result { quote! { reply_result } } else { quote! { reply } };
         let arity = types.len();
-        quote! {
-            #[unsafe(export_name = #name)]
-            extern "C" fn __wasm_nvim_export(ptr: u32, len: u32) -> u64 {
-                ::wasm_nvim_sdk::__private::export(ptr, len, #arity, |(#(#args,)*): (#(#types,)*)| {
-                    ::wasm_nvim_sdk::__private::#reply(#ident(#(#args),*))
-                })
+        if arity == 0 {
+            quote! {
+                #[unsafe(export_name = #name)]
+                extern "C" fn __wasm_nvim_export(ptr: u32, len: u32) -> u64 {
+                    ::wasm_nvim_sdk::__private::export0(ptr, len, || ::wasm_nvim_sdk::__private::#reply(#ident()))
+                }
+            }
+        } else {
+            quote! {
+                #[unsafe(export_name = #name)]
+                extern "C" fn __wasm_nvim_export(ptr: u32, len: u32) -> u64 {
+                    ::wasm_nvim_sdk::__private::export(ptr, len, #arity, |(#(#args,)*): (#(#types,)*)| {
+                        ::wasm_nvim_sdk::__private::#reply(#ident(#(#args),*))
+                    })
+                }
             }
         }
     };

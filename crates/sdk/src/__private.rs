@@ -49,12 +49,23 @@ pub fn export<A: DeserializeOwned>(ptr: u32, len: u32, arity: usize, f: impl FnO
     }
 }
 
-/// A successful reply.
+/// A successful reply. Nil (`()`, `None`) is the empty buffer: nothing to
+/// allocate, copy or free.
 pub fn reply<T: Serialize>(value: T) -> u64 {
     match rmp_serde::to_vec_named(&value) {
+        Ok(bytes) if bytes == [0xc0] => 0,
         Ok(bytes) => sys::give(bytes, false),
         Err(e) => fail(format!("cannot encode the result: {e}")),
     }
+}
+
+/// The body of an exported function without parameters: nothing to decode.
+pub fn export0(ptr: u32, len: u32, f: impl FnOnce() -> u64) -> u64 {
+    install_panic_hook();
+    // SAFETY: the host allocated any arguments with our `alloc(len)`; they
+    // are ignored (Lua passed some to a function that takes none).
+    drop(unsafe { sys::take(ptr, len) });
+    f()
 }
 
 /// `Ok` replies, `Err` fails the call with its message (no trap: the

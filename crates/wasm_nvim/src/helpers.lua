@@ -109,4 +109,83 @@ function M.wasm_files()
   return vim.api.nvim_get_runtime_file('wasm/*.wasm', true)
 end
 
+
+-- The LuaJIT FFI fast path for raw exports (see ffi.rs). Returns nil when
+-- the FFI is not available; the caller then uses `slow` itself.
+local ffi_ok, ffi = pcall(require, 'ffi')
+local C
+
+local function ffi_lib(path)
+  if not C then
+    ffi.cdef([[
+      double wasm_nvim_ffi_call(void *h, int32_t nargs, double a0, double a1, double a2, double a3, int32_t *status);
+      const char *wasm_nvim_ffi_error(void);
+      void wasm_nvim_ffi_free(void *h);
+    ]])
+    C = ffi.load(path)
+  end
+  return C
+end
+
+function M.ffi_wrap(path, handle, nargs, has_result, slow, flush)
+  if not ffi_ok or not path then
+    return nil
+  end
+  local lib = ffi_lib(path)
+  local h = ffi.gc(ffi.cast('void *', handle), lib.wasm_nvim_ffi_free)
+  local st = ffi.new('int32_t[1]')
+  local call = lib.wasm_nvim_ffi_call
+  -- status: 0 ok, 1 error, 2 use the regular function, 3 ok + show output
+  local function finish(r, ...)
+    local s = st[0]
+    if s == 0 or s == 3 then
+      if s == 3 then
+        flush()
+      end
+      if has_result then
+        return r
+      end
+      return nil
+    elseif s == 1 then
+      error(ffi.string(lib.wasm_nvim_ffi_error()), 2)
+    end
+    return slow(...)
+  end
+  local num = 'number'
+  if nargs == 0 then
+    return function()
+      return finish(call(h, 0, 0, 0, 0, 0, st))
+    end
+  elseif nargs == 1 then
+    return function(a)
+      if type(a) ~= num then
+        return slow(a)
+      end
+      return finish(call(h, 1, a, 0, 0, 0, st), a)
+    end
+  elseif nargs == 2 then
+    return function(a, b)
+      if type(a) ~= num or type(b) ~= num then
+        return slow(a, b)
+      end
+      return finish(call(h, 2, a, b, 0, 0, st), a, b)
+    end
+  elseif nargs == 3 then
+    return function(a, b, c)
+      if type(a) ~= num or type(b) ~= num or type(c) ~= num then
+        return slow(a, b, c)
+      end
+      return finish(call(h, 3, a, b, c, 0, st), a, b, c)
+    end
+  elseif nargs == 4 then
+    return function(a, b, c, d)
+      if type(a) ~= num or type(b) ~= num or type(c) ~= num or type(d) ~= num then
+        return slow(a, b, c, d)
+      end
+      return finish(call(h, 4, a, b, c, d, st), a, b, c, d)
+    end
+  end
+  return nil
+end
+
 return M

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod callbacks;
 pub mod convert;
 pub mod error;
+pub mod ffi;
 pub mod limits;
 pub mod module;
 pub mod msgpack;

@@ -9,7 +9,8 @@
 //! behalf (API calls, Lua, the user answering `vim.fn.input`) does not count.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
 
@@ -46,44 +47,55 @@ impl Default for Limits {
     }
 }
 
-/// Wasm time used by the outermost call into a store and what it called.
-#[derive(Debug)]
-pub struct Budget {
-    started: Instant,
-    /// Time spent in the host (Lua, the Neovim API) so far.
-    host: Duration,
-    /// When the host import now running started, if one is.
-    host_since: Option<Instant>,
+/// Ticks since the library loaded, counted by the epoch thread: a clock
+/// that costs one atomic load to read (calls are measured in nanoseconds;
+/// `Instant::now()` would be a good part of one).
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Called by the epoch thread at each tick.
+pub fn tick() {
+    TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
-impl Default for Budget {
-    fn default() -> Self {
-        Budget { started: Instant::now(), host: Duration::ZERO, host_since: None }
-    }
+fn now() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Wasm time used by the outermost call into a store and what it called,
+/// in ticks.
+#[derive(Debug, Default)]
+pub struct Budget {
+    started: u64,
+    /// Ticks spent in the host (Lua, the Neovim API) so far.
+    host: u64,
+    /// When the host import now running started, if one is.
+    host_since: Option<u64>,
 }
 
 impl Budget {
     /// At the start of an outermost call.
     pub fn restart(&mut self) {
-        *self = Budget::default();
+        *self = Budget { started: now(), host: 0, host_since: None };
     }
 
     /// Wasm stops running: a host import runs Lua.
     pub fn enter_host(&mut self) {
-        self.host_since = Some(Instant::now());
+        self.host_since = Some(now());
     }
 
     /// Wasm runs again: the import returned, or Lua called back into wasm.
     pub fn leave_host(&mut self) {
         if let Some(since) = self.host_since.take() {
-            self.host += since.elapsed();
+            self.host += now().saturating_sub(since);
         }
     }
 
     /// Wasm time used so far.
     pub fn used(&self) -> Duration {
-        let host_now = self.host_since.map_or(Duration::ZERO, |s| s.elapsed());
-        self.started.elapsed().saturating_sub(self.host + host_now)
+        let now = now();
+        let host_now = self.host_since.map_or(0, |s| now.saturating_sub(s));
+        let ticks = now.saturating_sub(self.started).saturating_sub(self.host + host_now);
+        TICK * u32::try_from(ticks).unwrap_or(u32::MAX)
     }
 }
 
@@ -141,13 +153,15 @@ mod tests {
     #[test]
     fn host_time_does_not_count() {
         let mut b = Budget::default();
+        b.restart();
+        let start = b.used();
         b.enter_host();
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(b.used() < Duration::from_millis(15), "{:?}", b.used());
+        (0..3).for_each(|_| tick());
+        assert_eq!(b.used(), start, "ticks in the host do not count");
         b.leave_host();
-        assert!(b.used() < Duration::from_millis(15), "{:?}", b.used());
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(b.used() >= Duration::from_millis(20));
+        assert_eq!(b.used(), start);
+        (0..2).for_each(|_| tick());
+        assert_eq!(b.used(), start + TICK * 2);
     }
 
     #[test]

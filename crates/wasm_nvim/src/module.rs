@@ -7,12 +7,13 @@
 use std::rc::Rc;
 use std::time::Instant;
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::error::{Error, Result};
+use crate::ffi::{self, FfiFn};
+use crate::raw::Num;
 use crate::options::Options;
 use crate::panics;
-use crate::msgpack;
 use crate::plugin::{Plugin, Target};
 use crate::raw;
 use crate::state::{Payload, Reply, Shape};
@@ -32,6 +33,8 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     })?;
     module.set("setup", rt.nvim.wrap(setup_fn).map_err(into_lua)?)?;
     module.set("plugins", lua.create_function(move |lua, ()| plugins_info(rt, lua))?)?;
+    // An empty Rust function: the benchmark's baseline for call overhead.
+    module.set("_noop", lua.create_function(|_, ()| Ok(()))?)?;
     // Reading a plugin before anyone called setup() runs it with defaults,
     // so a plugin's own Lua files can use `require("wasm_nvim").<name>`.
     let meta = lua.create_table()?;
@@ -135,9 +138,41 @@ fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<
             let result = panics::catch(|| call(rt, lua, &p, &target, args.as_slices().0, false)).and_then(|r| r);
             pair(lua, result.map_err(|e| format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)))
         })?;
-        table.raw_set(spec.name.as_str(), rt.nvim.wrap(raw)?)?;
+        let regular = rt.nvim.wrap(raw)?;
+        let function = match &spec.shape {
+            Shape::Raw { params, result } if params.len() <= 4 => {
+                ffi_function(rt, lua, plugin, index, params, *result, &regular)?.unwrap_or(regular)
+            }
+            _ => regular,
+        };
+        table.raw_set(spec.name.as_str(), function)?;
     }
     Ok(table)
+}
+
+/// A raw function's LuaJIT FFI fast path, falling back to `regular`.
+fn ffi_function(
+    rt: &'static Runtime,
+    lua: &Lua,
+    plugin: &Rc<Plugin>,
+    index: usize,
+    params: &[Num],
+    result: Option<Num>,
+    regular: &Function,
+) -> Result<Option<Function>> {
+    let Some(path) = ffi::library_path() else { return Ok(None) };
+    let p = Rc::clone(plugin);
+    let flush = lua.create_function(move |_, ()| {
+        p.show_pending_output(rt);
+        Ok(())
+    })?;
+    let handle = FfiFn::handle(Rc::clone(plugin), index, params.to_vec(), result);
+    let wrapped = rt.nvim.ffi_wrap(&path, handle, params.len(), result.is_some(), regular, flush);
+    if !matches!(wrapped, Ok(Some(_))) {
+        // SAFETY: the handle was made just above and no Lua holds it.
+        unsafe { ffi::wasm_nvim_ffi_free(handle as *mut FfiFn) };
+    }
+    wrapped
 }
 
 /// Encodes the arguments as the target's shape wants them, calls, decodes
@@ -154,20 +189,25 @@ pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[V
             Payload::Bytes(json.map_err(|e| e.context("argument"))?)
         }
         Shape::Packed => {
-            let mut bytes = Vec::with_capacity(64);
-            msgpack::encode_array(conv, args, &mut bytes).map_err(|e| e.context("argument"))?;
+            let mut bytes = Vec::new();
+            if !args.is_empty() {
+                rt.nvim.msgpack_encode(args, true, &mut bytes).map_err(|e| e.context("argument"))?;
+            }
             Payload::Bytes(bytes)
         }
-        Shape::Raw { params, .. } => Payload::Numbers(raw::args(params, args)?),
+        Shape::Raw { params, result } => Payload::Numbers(raw::args(params, args)?, *result),
     };
     match plugin.call(rt, target, payload)? {
         Reply::None => Ok(Value::Nil),
         Reply::Bytes(bytes) => match spec.shape {
             Shape::Seed { .. } => conv.from_json(lua, &bytes),
-            _ => msgpack::decode(lua, conv, &bytes, None),
+            _ => rt.nvim.msgpack_decode(&bytes, None),
         }
         .map_err(|e| e.context("result")),
-        Reply::Number(v) => Ok(raw::result(v)),
+        Reply::Number(slots) => Ok(match &spec.shape {
+            Shape::Raw { result, .. } => raw::result(*result, &slots),
+            _ => Value::Nil,
+        }),
     }
 }
 
@@ -192,6 +232,8 @@ fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
         let info = lua.create_table()?;
         info.set("name", &*plugin.name)?;
         info.set("abi", plugin.abi.as_str())?;
+        info.set("compiled", plugin.compiled.outcome.as_str())?;
+        info.set("compile_ms", plugin.compiled.ms)?;
         info.set("path", plugin.path.to_string_lossy().as_ref())?;
         info.set("functions", functions)?;
         list.raw_push(info)?;

@@ -7,12 +7,14 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value};
+use std::ffi::c_int;
+
+use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value, ffi};
 
 use crate::callbacks::{self, Maker, Resource};
 use crate::convert::Conv;
 use crate::error::{Error, Result};
-use crate::msgpack::Handle;
+use crate::msgpack::{self, Handle, LuaSink, Parser, Refs};
 
 /// One function of `api_info().functions`, resolved once.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub struct ApiFunction {
     pub handle: Option<(Handle, bool)>,
     /// `vim.api[name]`; `None` for RPC-only functions Lua cannot call.
     func: Option<Function>,
+    /// The same function as a registry reference, for the raw C API path.
+    func_ref: c_int,
 }
 
 /// `"Buffer"` -> the Buffer handle, `"ArrayOf(Window)"` -> arrays of Windows.
@@ -43,9 +47,80 @@ pub struct Nvim {
     pub lua: Lua,
     pub conv: Conv,
     pub api: Vec<ApiFunction>,
+    /// Registry references the raw C API code uses.
+    pub refs: Refs,
     helpers: Table,
-    /// Lua chunks the fast ABI's `lua` import compiled, by source text.
-    chunks: RefCell<HashMap<Vec<u8>, Function>>,
+    /// Lua chunks the fast ABI's `lua` import compiled (registry
+    /// references), by source text.
+    chunks: RefCell<HashMap<Vec<u8>, c_int>>,
+}
+
+/// Runs `f` on `l` in protected mode (`lua_cpcall`: no closure to make,
+/// unlike mlua's `exec_raw`, so it costs next to nothing). A Lua error
+/// raised inside (out of memory) becomes an `Err`; `f` must keep nothing
+/// that needs dropping across its Lua calls.
+///
+/// # Safety
+/// `l` is the running Lua state.
+unsafe fn protected<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_State, f: F) -> Result<R> {
+    struct Job<F, R> {
+        f: Option<F>,
+        out: Option<R>,
+    }
+    unsafe extern "C-unwind" fn run<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_State) -> c_int {
+        // SAFETY: the light userdata at 1 is the `Job` below, alive for the call.
+        unsafe {
+            let job = &mut *ffi::lua_touserdata(l, 1).cast::<Job<F, R>>();
+            if let Some(f) = job.f.take() {
+                job.out = Some(f(l));
+            }
+        }
+        0
+    }
+    let mut job = Job { f: Some(f), out: None };
+    // SAFETY: `run` only touches `job`, which outlives the call.
+    unsafe {
+        if ffi::lua_cpcall(l, run::<F, R>, (&raw mut job).cast()) != 0 {
+            let message = error_message(l);
+            ffi::lua_settop(l, -2);
+            return Err(Error::lua(message));
+        }
+    }
+    job.out.ok_or_else(|| Error::internal("protected call did not run"))
+}
+
+/// A registry reference to `value` (`LUA_NOREF` for nil), for raw code.
+fn registry_ref(lua: &Lua, value: Value) -> Result<c_int> {
+    if value.is_nil() {
+        return Ok(ffi::LUA_NOREF);
+    }
+    lua.exec_raw_lua(|raw| {
+        // SAFETY: `value` is pushed; luaL_ref pops it.
+        unsafe {
+            protected(raw.state(), |l| -> Result<c_int> {
+                raw.push_value(&value)?;
+                Ok(ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX))
+            })?
+        }
+    })
+}
+
+/// The message of the Lua error on top of the stack.
+///
+/// # Safety
+/// `l` is valid with at least one value on its stack.
+unsafe fn error_message(l: *mut ffi::lua_State) -> String {
+    // SAFETY: per the contract; lua_tolstring on a string or number.
+    unsafe {
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
+                let mut len = 0usize;
+                let ptr = ffi::lua_tolstring(l, -1, &mut len);
+                String::from_utf8_lossy(std::slice::from_raw_parts(ptr.cast::<u8>(), len)).into_owned()
+            }
+            _ => "(an error object that is not a string)".into(),
+        }
+    }
 }
 
 /// Most chunks kept compiled; past this the cache starts over.
@@ -61,18 +136,25 @@ impl Nvim {
         let listed: Vec<Table> = helpers.call_function("api_functions", ())?;
         let api = listed
             .into_iter()
-            .map(|f| {
+            .map(|f| -> Result<ApiFunction> {
                 let return_type: String = f.get("return_type")?;
+                let func: Option<Function> = f.get("func")?;
                 Ok(ApiFunction {
                     name: f.get("name")?,
                     takes_args: f.get("takes_args")?,
                     returns: return_type != "void",
                     handle: handle_of(&return_type),
-                    func: f.get("func")?,
+                    func_ref: registry_ref(lua, func.clone().map_or(Value::Nil, Value::Function))?,
+                    func,
                 })
             })
-            .collect::<mlua::Result<Vec<_>>>()?;
-        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt, nil }, api, helpers, chunks: RefCell::new(HashMap::new()) })
+            .collect::<Result<Vec<_>>>()?;
+        let refs = Refs {
+            empty_dict_mt: registry_ref(lua, empty_dict_mt.clone().map_or(Value::Nil, Value::Table))?,
+            nil_ptr: nil.as_ref().map_or(0, |u| u.to_pointer() as usize),
+            nil: registry_ref(lua, nil.clone().map_or(Value::Nil, Value::UserData))?,
+        };
+        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt, nil }, refs, api, helpers, chunks: RefCell::new(HashMap::new()) })
     }
 
     /// Wraps a raw function returning `(ok, value_or_message)` into one that
@@ -80,6 +162,12 @@ impl Nvim {
     /// code cannot `:match()` or hand to `vim.notify`).
     pub fn wrap(&self, raw: Function) -> Result<Function> {
         Ok(self.helpers.call_function("wrap", raw)?)
+    }
+
+    /// A raw function's FFI wrapper (helpers.lua `ffi_wrap`), or `None`
+    /// when LuaJIT's FFI is not there.
+    pub fn ffi_wrap(&self, path: &str, handle: usize, nargs: usize, has_result: bool, slow: &Function, flush: Function) -> Result<Option<Function>> {
+        Ok(self.helpers.call_function("ffi_wrap", (path, handle as f64, nargs, has_result, slow, flush))?)
     }
 
     /// Shows a plugin's output in `:messages` (scheduled when in a fast event).
@@ -181,23 +269,197 @@ impl Nvim {
         Ok((result, registered))
     }
 
-    /// The fast ABI's `lua` import: runs a chunk (compiled once per source
-    /// text) with `args` as its `...`; returns its first result.
-    pub fn run_chunk(&self, plugin: &str, code: &[u8], args: Vec<Value>) -> Result<Value> {
-        let cached = self.chunks.borrow().get(code).cloned();
-        let func = match cached {
-            Some(f) => f,
-            None => {
-                let f = self.lua.load(code).set_name(chunk_name(plugin)).into_function().map_err(|e| Error::from_lua(&e))?;
-                let mut chunks = self.chunks.borrow_mut();
-                if chunks.len() >= MAX_CHUNKS {
-                    chunks.clear();
-                }
-                chunks.insert(code.to_vec(), f.clone());
-                f
+    /// Encodes Lua values as msgpack (an array of them with `as_array`).
+    pub fn msgpack_encode(&self, values: &[Value], as_array: bool, out: &mut Vec<u8>) -> Result<()> {
+        let refs = &self.refs;
+        self.lua.exec_raw_lua(|raw| {
+            // SAFETY: the values are pushed inside the protected frame,
+            // encoded, and popped.
+            unsafe {
+                protected(raw.state(), |l| -> Result<()> {
+                    if as_array {
+                        rmp::encode::write_array_len(out, values.len() as u32).map_err(|e| Error::value(e.to_string()))?;
+                    }
+                    if ffi::lua_checkstack(l, 4) == 0 {
+                        return Err(Error::value("Lua stack overflow"));
+                    }
+                    for (i, v) in values.iter().enumerate() {
+                        raw.push_value(v)?;
+                        let top = ffi::lua_gettop(l);
+                        let r = msgpack::encode(l, refs, top, None, out);
+                        ffi::lua_settop(l, top - 1);
+                        r.map_err(|e| Error::value(if as_array { format!("{e} (argument {})", i + 1) } else { e }))?;
+                    }
+                    Ok(())
+                })?
             }
+        })
+    }
+
+    /// Decodes msgpack into a Lua value; with `maker`, callback maps become
+    /// functions.
+    pub fn msgpack_decode(&self, bytes: &[u8], maker: Option<&Maker>) -> Result<Value> {
+        let functions = self.callback_functions(bytes, maker)?;
+        let refs = &self.refs;
+        self.lua.exec_raw_lua(|raw| {
+            // SAFETY: the callback functions are pushed first, the value
+            // above them; it is popped into a `Value`, then the functions.
+            unsafe {
+                protected(raw.state(), |l| -> Result<Value> {
+                    if ffi::lua_checkstack(l, functions.len() as c_int + 4) == 0 {
+                        return Err(Error::value("Lua stack overflow"));
+                    }
+                    let base = ffi::lua_gettop(l);
+                    for f in &functions {
+                        raw.push_value(f)?;
+                    }
+                    if bytes.is_empty() {
+                        ffi::lua_settop(l, base);
+                        return Ok(Value::Nil);
+                    }
+                    let mut sink = LuaSink { l, refs, callbacks_at: base + 1, next_callback: 0 };
+                    let mut p = Parser::new(bytes, maker.is_some());
+                    let parsed = p.value(&mut sink, 0).and_then(|()| {
+                        if p.at_end() { Ok(()) } else { Err("bytes after the value".into()) }
+                    });
+                    let value = match parsed {
+                        Ok(()) => Ok(raw.pop_value()),
+                        Err(e) => Err(Error::value(e)),
+                    };
+                    ffi::lua_settop(l, base);
+                    value
+                })?
+            }
+        })
+    }
+
+    fn callback_functions(&self, bytes: &[u8], maker: Option<&Maker>) -> Result<Vec<Value>> {
+        let Some(maker) = maker else { return Ok(Vec::new()) };
+        msgpack::callback_names(bytes)?
+            .iter()
+            .map(|name| maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e)))
+            .collect()
+    }
+
+    /// `nvim.<api function>` of the fast ABI: calls API function `index`
+    /// with a msgpack array of arguments and appends the msgpack result to
+    /// `out`. Without callbacks it stays on the raw C API; with them it
+    /// goes through `call_api_values`, which tracks what they register.
+    pub fn call_api_msgpack(&self, index: usize, args: &[u8], maker: &Maker, out: &mut Vec<u8>) -> Result<Option<Resource>> {
+        let api = self.api(index)?;
+        if api.func.is_none() {
+            return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
+        }
+        if !msgpack::callback_names(args)?.is_empty() {
+            let values = match self.msgpack_decode(args, Some(maker))? {
+                Value::Table(t) => t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?,
+                Value::Nil => Vec::new(),
+                _ => return Err(Error::value("arguments must be an array")),
+            };
+            let (result, registered) = self.call_api_values(index, values, maker)?;
+            self.encode_result(&result, api.handle, out)?;
+            return Ok(registered);
+        }
+        self.call_raw(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
+        Ok(None)
+    }
+
+    fn encode_result(&self, result: &Value, handle: Option<(Handle, bool)>, out: &mut Vec<u8>) -> Result<()> {
+        let refs = &self.refs;
+        self.lua.exec_raw_lua(|raw| {
+            // SAFETY: the result is pushed, encoded, popped.
+            unsafe {
+                protected(raw.state(), |l| -> Result<()> {
+                    raw.push_value(result)?;
+                    let top = ffi::lua_gettop(l);
+                    let r = msgpack::encode(l, refs, top, handle, out);
+                    ffi::lua_settop(l, top - 1);
+                    r.map_err(Error::value)
+                })?
+            }
+        })
+    }
+
+    /// Calls the function under registry reference `func` with a msgpack
+    /// array of arguments, all on the raw C API; appends its first result
+    /// (`Some(handle type)`) or nothing (`None`) to `out`.
+    fn call_raw(&self, func: c_int, args: &[u8], result: Option<Option<(Handle, bool)>>, out: &mut Vec<u8>) -> Result<()> {
+        let refs = &self.refs;
+        self.lua.exec_raw_lua(|raw| {
+            // SAFETY: everything pushed here is popped before returning; the
+            // stack is grown before each push sequence.
+            unsafe {
+                protected(raw.state(), |l| -> Result<()> {
+                    let base = ffi::lua_gettop(l);
+                    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, func as ffi::lua_Integer);
+                    let mut p = Parser::new(args, false);
+                    let n = if args.is_empty() { 0 } else { p.array_len().map_err(Error::value)? };
+                    if ffi::lua_checkstack(l, n as c_int + 4) == 0 {
+                        return Err(Error::value("too many arguments"));
+                    }
+                    let mut sink = LuaSink { l, refs, callbacks_at: 0, next_callback: 0 };
+                    for _ in 0..n {
+                        if let Err(e) = p.value(&mut sink, 1) {
+                            ffi::lua_settop(l, base);
+                            return Err(Error::value(e));
+                        }
+                    }
+                    if !p.at_end() {
+                        ffi::lua_settop(l, base);
+                        return Err(Error::value("bytes after the arguments"));
+                    }
+                    let outcome = if ffi::lua_pcall(l, n as c_int, 1, 0) != 0 {
+                        Err(Error::lua(error_message(l)))
+                    } else if let Some(handle) = result {
+                        msgpack::encode(l, refs, ffi::lua_gettop(l), handle, out).map_err(Error::value)
+                    } else {
+                        Ok(())
+                    };
+                    ffi::lua_settop(l, base);
+                    outcome
+                })?
+            }
+        })
+    }
+
+    /// The fast ABI's `lua` import: runs a chunk (compiled once per source
+    /// text) with a msgpack array of arguments as its `...`; appends its
+    /// first result to `out`.
+    pub fn run_chunk_msgpack(&self, plugin: &str, code: &[u8], args: &[u8], maker: &Maker, out: &mut Vec<u8>) -> Result<()> {
+        let func = self.chunk(plugin, code)?;
+        if msgpack::callback_names(args)?.is_empty() {
+            return self.call_raw(func, args, Some(None), out);
+        }
+        let values = match self.msgpack_decode(args, Some(maker))? {
+            Value::Table(t) => t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?,
+            _ => Vec::new(),
         };
-        func.call(MultiValue::from_vec(args)).map_err(|e| Error::from_lua(&e))
+        // SAFETY: pushes the chunk, which exec_raw returns.
+        let f: Function = unsafe {
+            self.lua.exec_raw((), |l| {
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, func as ffi::lua_Integer);
+            })?
+        };
+        let result: Value = f.call(MultiValue::from_vec(values)).map_err(|e| Error::from_lua(&e))?;
+        self.encode_result(&result, None, out)
+    }
+
+    /// The registry reference of a compiled chunk, compiling it once.
+    fn chunk(&self, plugin: &str, code: &[u8]) -> Result<c_int> {
+        if let Some(r) = self.chunks.borrow().get(code) {
+            return Ok(*r);
+        }
+        let f = self.lua.load(code).set_name(chunk_name(plugin)).into_function().map_err(|e| Error::from_lua(&e))?;
+        let r = registry_ref(&self.lua, Value::Function(f))?;
+        let mut chunks = self.chunks.borrow_mut();
+        if chunks.len() >= MAX_CHUNKS {
+            for (_, old) in chunks.drain() {
+                // SAFETY: unref of a reference this cache made.
+                let _ = unsafe { self.lua.exec_raw::<()>((), |l| ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, old)) };
+            }
+        }
+        chunks.insert(code.to_vec(), r);
+        Ok(r)
     }
 
     /// Buffer 0 means "the current one" only at the time of the call.

@@ -6,6 +6,7 @@
 //! output keeps its order relative to what the plugin does in Neovim.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -26,6 +27,9 @@ struct Pending {
 #[derive(Clone, Debug, Default)]
 pub struct Capture {
     pending: Arc<Mutex<Pending>>,
+    /// Something was written since the last drain: checked without the
+    /// lock after every call.
+    written: Arc<AtomicBool>,
 }
 
 impl Capture {
@@ -36,6 +40,7 @@ impl Capture {
     }
 
     fn append(&self, data: &[u8]) {
+        self.written.store(true, Ordering::Release);
         let mut p = self.lock();
         let room = MAX_PENDING.saturating_sub(p.bytes.len());
         let kept = data.len().min(room);
@@ -43,9 +48,17 @@ impl Capture {
         p.dropped += data.len() - kept;
     }
 
+    /// Something was written since the last drain.
+    pub fn has_output(&self) -> bool {
+        self.written.load(Ordering::Acquire)
+    }
+
     /// Takes what was written so far as text (lossy for bytes that are not
     /// UTF-8), without its final newline. `None` when nothing was written.
     pub fn drain(&self) -> Option<String> {
+        if !self.written.swap(false, Ordering::Acquire) {
+            return None;
+        }
         let mut p = self.lock();
         if p.bytes.is_empty() && p.dropped == 0 {
             return None;

@@ -21,13 +21,27 @@ use crate::limits::Limits;
 use crate::panics;
 use crate::reentry;
 use crate::runtime::Runtime;
-use crate::state::{Abi, ExportFn, FunctionSpec, Guest, HostState, MAX_DEPTH, Packed, Payload, Reply, Shape, read_bytes};
+use crate::raw::Slots;
+use crate::state::{
+    Abi, ExportFn, FunctionSpec, Guest, GuestIo, HostState, MAX_DEPTH, Packed, Payload, Reply, Shape, call_checked, read_bytes,
+};
 
 /// How the plugin's code was obtained, and how long it took.
 #[derive(Clone, Copy, Debug)]
 pub struct Compiled {
     pub outcome: cache::Outcome,
     pub ms: f64,
+}
+
+/// How a call on the FFI fast path went.
+#[derive(Debug)]
+pub(crate) enum FfiOutcome {
+    Ok,
+    /// Done, but the plugin printed something: show it (regular path).
+    OkShowOutput,
+    Error(Error),
+    /// Not for the fast path: call through the regular one.
+    Fallback,
 }
 
 /// What to call in a plugin.
@@ -200,9 +214,17 @@ impl Plugin {
     /// The timeout policy: after `max_timeouts` calls in a row time out,
     /// the plugin is disabled until the next `setup()`.
     fn count_timeout(&self, rt: &Runtime, timed_out: bool) {
+        if let Some(warning) = self.note_timeout(timed_out) {
+            rt.warn(&warning);
+        }
+    }
+
+    /// Counts a call's outcome; returns the warning to show (without
+    /// showing it: the FFI path cannot run Lua) when it disables the plugin.
+    pub(crate) fn note_timeout(&self, timed_out: bool) -> Option<String> {
         if !timed_out {
             self.timeouts.set(0);
-            return;
+            return None;
         }
         let n = self.timeouts.get() + 1;
         self.timeouts.set(n);
@@ -211,8 +233,76 @@ impl Plugin {
             let why = format!(
                 "disabled: {n} calls in a row timed out; fix the plugin or raise its limits, then run :lua require('wasm_nvim').setup()"
             );
-            rt.warn(&format!("wasm_nvim: plugin '{}' {why}", self.name));
-            *self.disabled.borrow_mut() = Some(why);
+            *self.disabled.borrow_mut() = Some(why.clone());
+            return Some(format!("wasm_nvim: plugin '{}' {why}", self.name));
+        }
+        None
+    }
+
+    /// Shows what the plugin printed during FFI calls (which cannot run Lua).
+    pub fn show_pending_output(&self, rt: &Runtime) {
+        let output = match &*self.slot.borrow() {
+            Slot::Ready(store) => store.data().take_output(),
+            _ => return,
+        };
+        rt.show_output(output);
+    }
+
+    /// The LuaJIT FFI fast path for raw functions: a call with no Lua in
+    /// it at all, or `Fallback` whenever anything needs the regular path
+    /// (an instance to create, a re-entrant call, a disabled plugin, output
+    /// to show). `args` are already converted to the parameter types.
+    pub(crate) fn call_ffi(&self, index: usize, slots: &mut Slots) -> FfiOutcome {
+        if self.timeouts.get() > 0 {
+            // counting towards (or at) the disable limit: the regular path
+            // reports it
+            return FfiOutcome::Fallback;
+        }
+        let Ok(mut slot) = self.slot.try_borrow_mut() else { return FfiOutcome::Fallback };
+        let Slot::Ready(store) = &mut *slot else { return FfiOutcome::Fallback };
+        let func = match store.data().guest.as_ref().and_then(|g| g.exports.get(index)) {
+            Some(ExportFn::Raw(f)) => *f,
+            _ => return FfiOutcome::Fallback,
+        };
+        let state = store.data_mut();
+        if state.depth != 0 {
+            return FfiOutcome::Fallback;
+        }
+        state.budget.restart();
+        state.timed_out = false;
+        state.depth = 1;
+        state.raw_call = true;
+        store.set_epoch_deadline(1);
+        // SAFETY: as in `call_shape`: the type was checked against the raw
+        // shape at load, `slots` holds values of those types, and `func`
+        // belongs to this store. While it runs no Lua can (`raw_call`), so
+        // nothing can reach this plugin's slot, which stays borrowed.
+        let result = unsafe { func.call_unchecked(&mut **store, &mut slots.values[..] as *mut [wasmtime::ValRaw]) };
+        let state = store.data_mut();
+        state.depth = 0;
+        state.raw_call = false;
+        let timed_out = state.timed_out;
+        let output = state.stdout.has_output() || state.stderr.has_output();
+        let panicked = state.panic.take();
+        let refused = state.error.take();
+        let outcome = match result {
+            Ok(()) => match refused {
+                Some(message) => FfiOutcome::Error(Error::new(Kind::Plugin, message)),
+                None if output => FfiOutcome::OkShowOutput,
+                None => FfiOutcome::Ok,
+            },
+            Err(trap) => {
+                *slot = Slot::Empty;
+                let e = Error::from_wasm(trap);
+                FfiOutcome::Error(match panicked {
+                    Some(message) => Error::new(Kind::Trap, format!("the plugin panicked: {message}\n{e}")),
+                    None => e,
+                })
+            }
+        };
+        match (self.note_timeout(timed_out), outcome) {
+            (Some(warning), FfiOutcome::Error(e)) => FfiOutcome::Error(e.context(warning)),
+            (_, outcome) => outcome,
         }
     }
 
@@ -250,7 +340,7 @@ fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, 
     let mut ctx = ctx.as_context_mut();
     let func = match target {
         Target::Listed(index) => {
-            let func = ctx.data().guest()?.exports.get(*index).cloned();
+            let func = ctx.data().guest()?.exports.get(*index).copied();
             func.ok_or_else(|| Error::internal(format!("no export #{index}")))?
         }
         Target::Named(spec) => {
@@ -333,19 +423,22 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
     let seed_result = |ctx: &mut wasmtime::StoreContextMut<'_, HostState>, id: u32| -> Result<Reply> {
         ctx.data_mut().values.take(id).map(Reply::Bytes).map_err(|e| e.context("returned id"))
     };
-    match func {
-        ExportFn::Unit(f) => f.call(&mut *ctx, ()).map(|()| Reply::None).map_err(trap),
+    // SAFETY (each `call_checked`): `ExportFn::lookup` checked the
+    // export's type for its variant, which is the signature used here, and
+    // the function belongs to this store.
+    match *func {
+        ExportFn::Unit(f) => unsafe { call_checked(f, &mut *ctx, &[], 0) }.map(|_| Reply::None).map_err(trap),
         ExportFn::Arg(f) => {
             let id = seed_arg(ctx, arg)?;
-            f.call(&mut *ctx, id).map(|()| Reply::None).map_err(trap)
+            unsafe { call_checked(f, &mut *ctx, &[id], 0) }.map(|_| Reply::None).map_err(trap)
         }
         ExportFn::Ret(f) => {
-            let id = f.call(&mut *ctx, ()).map_err(trap)?;
+            let id = unsafe { call_checked(f, &mut *ctx, &[], 1) }.map_err(trap)?.get_i32() as u32;
             Ok(seed_result(ctx, id)?)
         }
         ExportFn::ArgRet(f) => {
             let id = seed_arg(ctx, arg)?;
-            let id = f.call(&mut *ctx, id).map_err(trap)?;
+            let id = unsafe { call_checked(f, &mut *ctx, &[id], 1) }.map_err(trap)?.get_i32() as u32;
             Ok(seed_result(ctx, id)?)
         }
         ExportFn::Packed(f) => {
@@ -353,9 +446,10 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
                 Payload::Bytes(bytes) => bytes,
                 _ => return Err(Fault::Trap(Error::internal("a packed function needs its arguments as bytes"))),
             };
-            let guest = ctx.data().guest()?.clone();
+            let guest = ctx.data().guest()?.io;
             let ptr = guest.give(&mut *ctx, &bytes)?;
-            let packed = Packed::from_u64(f.call(&mut *ctx, (ptr, bytes.len() as u32)).map_err(trap)?);
+            let raw = unsafe { call_checked(f, &mut *ctx, &[ptr, bytes.len() as u32], 1) }.map_err(trap)?;
+            let packed = Packed::from_u64(raw.get_i64() as u64);
             let out = take_packed(ctx, &guest, packed).map_err(|e| e.context("result"))?;
             if packed.error {
                 return Err(Fault::Guest(Error::new(Kind::Plugin, String::from_utf8_lossy(&out).into_owned())));
@@ -363,30 +457,34 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
             Ok(if out.is_empty() { Reply::None } else { Reply::Bytes(out) })
         }
         ExportFn::Raw(f) => {
-            let args = match arg {
-                Payload::Numbers(args) => args,
-                Payload::None => Vec::new(),
+            // A raw function must not reach Lua (`run_lua` refuses), so
+            // the FFI fast path can call it from inside LuaJIT's FFI.
+            ctx.data_mut().raw_call = true;
+            let mut slots = match arg {
+                Payload::Numbers(slots, _) => slots,
+                Payload::None => Slots::new(),
                 Payload::Bytes(_) => return Err(Fault::Trap(Error::internal("a raw function needs numbers"))),
             };
-            let mut result = [wasmtime::Val::I32(0)];
-            let n_results = f.ty(&*ctx).results().len();
-            f.call(&mut *ctx, &args, &mut result[..n_results]).map_err(trap)?;
-            Ok(if n_results == 1 { Reply::Number(result[0]) } else { Reply::None })
+            // SAFETY: the export's type was checked against its
+            // `Shape::Raw` at load (at most MAX_PARAMS params, at most one
+            // result, all numbers), the slots hold values of those types
+            // (`raw::args`), and `f` belongs to this store.
+            let called = unsafe { f.call_unchecked(&mut *ctx, &mut slots.values[..] as *mut [wasmtime::ValRaw]) };
+            ctx.data_mut().raw_call = false;
+            called.map_err(trap)?;
+            Ok(Reply::Number(slots))
         }
     }
 }
 
 /// Copies a buffer a packed function returned out of guest memory and hands
 /// it back to the guest's `dealloc`.
-pub fn take_packed(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, guest: &Guest, packed: Packed) -> Result<Vec<u8>> {
+pub fn take_packed(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, guest: &GuestIo, packed: Packed) -> Result<Vec<u8>> {
     if packed.len == 0 {
         return Ok(Vec::new());
     }
     let bytes = read_bytes(&*ctx, guest.memory, packed.ptr, packed.len)?;
-    guest
-        .dealloc
-        .call(&mut *ctx, (packed.ptr, packed.len))
-        .map_err(|e| Error::from_wasm(e).context("dealloc"))?;
+    guest.dealloc(&mut *ctx, packed.ptr, packed.len).map_err(|e| Error::from_wasm(e).context("dealloc"))?;
     Ok(bytes)
 }
 
@@ -397,9 +495,13 @@ fn detect_abi(store: &mut Store<HostState>) -> Result<Abi> {
     let marker = marker
         .typed::<(), u32>(&*store)
         .map_err(|e| Error::load(format!("export 'wasm_nvim_abi' must have type () -> i32: {e:#}")))?;
-    match invoke(&mut *store, &ExportFn::Raw(marker.func().clone()), Payload::None)? {
-        Reply::Number(wasmtime::Val::I32(1)) => Ok(Abi::Msgpack),
-        other => Err(Error::load(format!("wasm_nvim_abi() returned {other:?}; this wasm_nvim speaks version 1"))),
+    match invoke(&mut *store, &ExportFn::Raw(*marker.func()), Payload::None)? {
+        Reply::Number(slots) if slots.values[0].get_i32() == 1 => Ok(Abi::Msgpack),
+        Reply::Number(slots) => Err(Error::load(format!(
+            "wasm_nvim_abi() returned {}; this wasm_nvim speaks version 1",
+            slots.values[0].get_i32()
+        ))),
+        _ => Err(Error::internal("wasm_nvim_abi() gave no result")),
     }
 }
 
@@ -428,13 +530,13 @@ fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<Host
             let f = instance
                 .get_typed_func::<(), u32>(&mut *store, "functionality")
                 .map_err(|e| Error::load(format!("export 'functionality' must be a function () -> i32: {e:#}")))?;
-            ("functionality", invoke(&mut *store, &ExportFn::Ret(f), Payload::None))
+            ("functionality", invoke(&mut *store, &ExportFn::Ret(*f.func()), Payload::None))
         }
         (Abi::Msgpack, None) => {
             let f = instance
                 .get_typed_func::<(u32, u32), u64>(&mut *store, "wasm_nvim_functions")
                 .map_err(|e| Error::load(format!("export 'wasm_nvim_functions' must be a function (i32, i32) -> i64: {e:#}")))?;
-            ("wasm_nvim_functions", invoke(&mut *store, &ExportFn::Packed(f), Payload::Bytes(Vec::new())))
+            ("wasm_nvim_functions", invoke(&mut *store, &ExportFn::Packed(*f.func()), Payload::Bytes(Vec::new())))
         }
     };
     let json = match list.map_err(|e| e.context(export))? {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 use crate::plugin::Plugin;
 
 /// Fields of the module table; a plugin cannot take these names.
-pub const RESERVED: &[&str] = &["setup", "plugins", "version"];
+pub const RESERVED: &[&str] = &["setup", "plugins", "version", "_noop"];
 
 /// The loaded plugins, in runtimepath order.
 #[derive(Debug, Default)]

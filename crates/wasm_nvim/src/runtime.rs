@@ -18,7 +18,7 @@ use crate::abi;
 use crate::callbacks::Resource;
 use crate::plugin::Plugin;
 use crate::error::{Error, Result};
-use crate::limits::{Limits, TICK};
+use crate::limits::{self, Limits, TICK};
 use crate::nvim::{Level, Nvim};
 use crate::registry::Registry;
 use crate::state::{HostState, Output};
@@ -79,6 +79,7 @@ fn start_ticker(engine: &Engine) -> Result<()> {
         .spawn(move || {
             loop {
                 std::thread::sleep(TICK);
+                limits::tick();
                 engine.increment_epoch();
             }
         })

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use wasmtime::{AsContext, AsContextMut, Func, FuncType, Instance, Memory, TypedFunc, UpdateDeadline, Val, ValType};
+use wasmtime::{AsContext, AsContextMut, Func, FuncType, Instance, Memory, TypedFunc, UpdateDeadline, ValRaw, ValType};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::error::{Error, Result};
 use crate::limits::{Budget, Limiter, Limits};
-use crate::raw::Num;
+use crate::raw::{MAX_PARAMS, Num, Slots};
 use crate::output::Capture;
 use crate::values::Values;
 
@@ -46,6 +46,10 @@ pub struct HostState {
     pub error: Option<String>,
     /// What the guest said when it panicked (`nvim.panic`), before trapping.
     pub panic: Option<String>,
+    /// A raw export is running: it may not run Lua.
+    pub raw_call: bool,
+    /// Reused for encoding results, to spare an allocation per call.
+    pub scratch: Vec<u8>,
 }
 
 impl HostState {
@@ -78,6 +82,8 @@ impl HostState {
             timed_out: false,
             error: None,
             panic: None,
+            raw_call: false,
+            scratch: Vec::new(),
         })
     }
 
@@ -149,7 +155,7 @@ impl Shape {
         let params: Option<Vec<Num>> = ty.params().map(|t| Num::of(&t)).collect();
         let results: Option<Vec<Num>> = ty.results().map(|t| Num::of(&t)).collect();
         let (params, results) = (params?, results?);
-        (results.len() <= 1).then(|| Shape::Raw { params, result: results.first().copied() })
+        (results.len() <= 1 && params.len() <= MAX_PARAMS).then(|| Shape::Raw { params, result: results.first().copied() })
     }
 
     /// The seed shape a wasm type has, if it has one.
@@ -189,15 +195,39 @@ pub struct FunctionSpec {
     pub shape: Shape,
 }
 
-/// An export, looked up once per instance with its type checked.
-#[derive(Clone)]
+/// An export, looked up once per instance with its type checked, then
+/// called without checks (`Func` is `Copy`; a `TypedFunc` would clone its
+/// registered type on every copy, a measurable cost per call).
+#[derive(Clone, Copy)]
 pub enum ExportFn {
-    Unit(TypedFunc<(), ()>),
-    Arg(TypedFunc<u32, ()>),
-    Ret(TypedFunc<(), u32>),
-    ArgRet(TypedFunc<u32, u32>),
-    Packed(TypedFunc<(u32, u32), u64>),
+    /// `()`
+    Unit(Func),
+    /// `(i32)`
+    Arg(Func),
+    /// `() -> i32`
+    Ret(Func),
+    /// `(i32) -> i32`
+    ArgRet(Func),
+    /// `(i32, i32) -> i64`
+    Packed(Func),
+    /// numbers, checked against `Shape::Raw`
     Raw(Func),
+}
+
+/// Calls `f` with `args` (i32s); returns slot 0 afterwards.
+///
+/// # Safety
+/// `f` belongs to the store of `ctx` and its type was checked to take
+/// `args.len()` i32 parameters and return `results` (at most 1) values.
+pub unsafe fn call_checked(f: Func, ctx: impl AsContextMut, args: &[u32], results: usize) -> wasmtime::Result<ValRaw> {
+    let mut slots = [ValRaw::i64(0); 2];
+    for (slot, a) in slots.iter_mut().zip(args) {
+        *slot = ValRaw::i32(*a as i32);
+    }
+    let n = args.len().max(results);
+    // SAFETY: per this function's contract.
+    unsafe { f.call_unchecked(ctx, &mut slots[..n] as *mut [ValRaw])? };
+    Ok(slots[0])
 }
 
 impl ExportFn {
@@ -205,16 +235,20 @@ impl ExportFn {
     pub fn lookup(instance: &Instance, store: impl AsContextMut, spec: &FunctionSpec) -> Result<Self> {
         let mut store = store;
         let name = spec.name.as_str();
+        fn f<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(t: TypedFunc<P, R>) -> Func {
+            *t.func()
+        }
         let found = match &spec.shape {
-            Shape::Seed { takes_arg: false, returns: false } => instance.get_typed_func(&mut store, name).map(ExportFn::Unit),
-            Shape::Seed { takes_arg: true, returns: false } => instance.get_typed_func(&mut store, name).map(ExportFn::Arg),
-            Shape::Seed { takes_arg: false, returns: true } => instance.get_typed_func(&mut store, name).map(ExportFn::Ret),
-            Shape::Seed { takes_arg: true, returns: true } => instance.get_typed_func(&mut store, name).map(ExportFn::ArgRet),
-            Shape::Packed => instance.get_typed_func(&mut store, name).map(ExportFn::Packed),
+            Shape::Seed { takes_arg: false, returns: false } => instance.get_typed_func::<(), ()>(&mut store, name).map(f).map(ExportFn::Unit),
+            Shape::Seed { takes_arg: true, returns: false } => instance.get_typed_func::<u32, ()>(&mut store, name).map(f).map(ExportFn::Arg),
+            Shape::Seed { takes_arg: false, returns: true } => instance.get_typed_func::<(), u32>(&mut store, name).map(f).map(ExportFn::Ret),
+            Shape::Seed { takes_arg: true, returns: true } => instance.get_typed_func::<u32, u32>(&mut store, name).map(f).map(ExportFn::ArgRet),
+            Shape::Packed => instance.get_typed_func::<(u32, u32), u64>(&mut store, name).map(f).map(ExportFn::Packed),
             Shape::Raw { .. } => instance
                 .get_func(&mut store, name)
+                .filter(|func| Shape::raw(&func.ty(&store)).as_ref() == Some(&spec.shape))
                 .map(ExportFn::Raw)
-                .ok_or_else(|| wasmtime::format_err!("failed to find function export `{name}`")),
+                .ok_or_else(|| wasmtime::format_err!("failed to find function export `{name}` of that type")),
         };
         found.map_err(|e| Error::load(format!("export '{name}' must have type {}: {e:#}", spec.shape.describe())))
     }
@@ -226,8 +260,8 @@ pub enum Payload {
     None,
     /// JSON (seed) or msgpack (fast ABI) bytes.
     Bytes(Vec<u8>),
-    /// The arguments of a raw export.
-    Numbers(Vec<Val>),
+    /// The arguments of a raw export (its result comes back in slot 0).
+    Numbers(Slots, Option<Num>),
 }
 
 /// What an export gave back.
@@ -235,17 +269,26 @@ pub enum Payload {
 pub enum Reply {
     None,
     Bytes(Vec<u8>),
-    Number(Val),
+    /// A raw export's result, if it has one.
+    Number(Slots),
 }
 
 /// The guest's side of the contract, looked up once per instance.
 #[derive(Clone)]
 pub struct Guest {
-    pub memory: Memory,
-    pub alloc: TypedFunc<u32, u32>,
-    pub dealloc: TypedFunc<(u32, u32), ()>,
+    pub io: GuestIo,
     /// In the order of the plugin's function list.
     pub exports: Vec<ExportFn>,
+}
+
+/// What the host needs to move bytes in and out of the guest (`Copy`).
+#[derive(Clone, Copy)]
+pub struct GuestIo {
+    pub memory: Memory,
+    /// `alloc(size: i32) -> i32`, type checked.
+    alloc: Func,
+    /// `dealloc(ptr: i32, size: i32)`, type checked.
+    dealloc: Func,
 }
 
 impl Guest {
@@ -255,13 +298,30 @@ impl Guest {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| Error::load("missing export 'memory' (the plugin must export its linear memory)"))?;
-        let alloc = instance
-            .get_typed_func(&mut store, "alloc")
-            .map_err(|e| export_type_error(e, "alloc", "(size: i32) -> i32"))?;
-        let dealloc = instance
-            .get_typed_func(&mut store, "dealloc")
-            .map_err(|e| export_type_error(e, "dealloc", "(ptr: i32, size: i32)"))?;
-        Ok(Guest { memory, alloc, dealloc, exports: Vec::new() })
+        let alloc = *instance
+            .get_typed_func::<u32, u32>(&mut store, "alloc")
+            .map_err(|e| export_type_error(e, "alloc", "(size: i32) -> i32"))?
+            .func();
+        let dealloc = *instance
+            .get_typed_func::<(u32, u32), ()>(&mut store, "dealloc")
+            .map_err(|e| export_type_error(e, "dealloc", "(ptr: i32, size: i32)"))?
+            .func();
+        Ok(Guest { io: GuestIo { memory, alloc, dealloc }, exports: Vec::new() })
+    }
+}
+
+impl GuestIo {
+    /// Calls the guest's `alloc`.
+    pub fn alloc(&self, ctx: impl AsContextMut, size: u32) -> wasmtime::Result<u32> {
+        // SAFETY: `alloc` was checked to be `(i32) -> i32` and belongs to
+        // this guest's store, which `ctx` is.
+        Ok(unsafe { call_checked(self.alloc, ctx, &[size], 1)? }.get_i32() as u32)
+    }
+
+    /// Calls the guest's `dealloc`.
+    pub fn dealloc(&self, ctx: impl AsContextMut, ptr: u32, size: u32) -> wasmtime::Result<()> {
+        // SAFETY: `dealloc` was checked to be `(i32, i32)`, as above.
+        unsafe { call_checked(self.dealloc, ctx, &[ptr, size], 0) }.map(drop)
     }
 
     /// Copies `bytes` into memory the guest allocates for them (`None` for
@@ -271,7 +331,7 @@ impl Guest {
             return Ok(0);
         }
         let len = u32::try_from(bytes.len()).map_err(|_| Error::limit("a value of 4 GiB or more"))?;
-        let ptr = self.alloc.call(&mut store, len).map_err(|e| Error::from_wasm(e).context("alloc"))?;
+        let ptr = self.alloc(&mut store, len).map_err(|e| Error::from_wasm(e).context("alloc"))?;
         if ptr == 0 {
             return Err(Error::abi(format!("alloc({len}) returned 0")));
         }

@@ -141,7 +141,7 @@ fn random_host_call_sequences_never_panic_and_keep_accounts() {
         }
         // The program lives at 96 KiB, clear of the bump allocator's 64 KiB.
         let at = 96 * 1024;
-        f.guest.memory.data_mut(&mut f.store)[at..at + program.len()].copy_from_slice(&program);
+        f.guest.io.memory.data_mut(&mut f.store)[at..at + program.len()].copy_from_slice(&program);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.run.call(&mut f.store, (at as u32, n))));
         let result = match outcome {
             Ok(result) => result,

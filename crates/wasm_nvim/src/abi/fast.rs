@@ -14,34 +14,28 @@
 //! functions (see `callbacks.rs`); Buffer, Window and Tabpage results are
 //! Neovim's extension types 0, 1, 2.
 
-use mlua::Value;
 use wasmtime::{Caller, Linker};
 
 use crate::callbacks::Maker;
 use crate::error::{Error, Kind, Result};
-use crate::msgpack;
 use crate::runtime::{self, Runtime};
 use crate::state::{HostState, Packed, read_bytes};
 
 /// The import module name of the fast ABI.
 pub const MODULE: &str = "nvim";
 
-/// Defines `nvim.*` for every API function and `nvim.lua`.
+/// Defines `nvim.*` for every API function, `nvim.lua` and `nvim.panic`.
 pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) -> wasmtime::Result<()> {
     for (index, f) in api.iter().enumerate() {
         linker.func_wrap(MODULE, &f.name, move |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
-            call(&mut caller, &|rt, lua_args, maker| {
-                let (result, registered) = rt.nvim.call_api_values(index, lua_args, maker)?;
-                if let Some(resource) = registered {
+            let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
+            let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(rt_name(index))))?;
+            call(&mut caller, &|rt, maker, out| {
+                if let Some(resource) = rt.nvim.call_api_msgpack(index, &args, maker, out)? {
                     rt.track(maker.key, resource);
                 }
-                let api = rt.nvim.api(index)?;
-                let mut out = Vec::new();
-                if api.returns {
-                    msgpack::encode_result(&rt.nvim.conv, &result, api.handle, &mut out)?;
-                }
-                Ok(out)
-            }, ptr, len)
+                Ok(())
+            })
             .map_err(|e| wasmtime::Error::new(e.context(rt_name(index))))
         })?;
     }
@@ -49,24 +43,18 @@ pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) 
         MODULE,
         "lua",
         |mut caller: Caller<'_, HostState>, code_ptr: u32, code_len: u32, ptr: u32, len: u32| {
-            let memory = caller.data().guest().map_err(wasmtime::Error::new)?.memory;
-            let code = read_bytes(&caller, memory, code_ptr, code_len).map_err(|e| wasmtime::Error::new(e.context("lua")))?;
+            let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
+            let read = |caller: &Caller<'_, HostState>, p, n| read_bytes(caller, memory, p, n).map_err(|e| wasmtime::Error::new(e.context("lua")));
+            let (code, args) = (read(&caller, code_ptr, code_len)?, read(&caller, ptr, len)?);
             let plugin = caller.data().plugin.clone();
-            call(&mut caller, &|rt, lua_args, _maker| {
-                let result = rt.nvim.run_chunk(&plugin, &code, lua_args)?;
-                let mut out = Vec::new();
-                if !matches!(result, Value::Nil) {
-                    msgpack::encode(&rt.nvim.conv, &result, &mut out)?;
-                }
-                Ok(out)
-            }, ptr, len)
-            .map_err(|e| wasmtime::Error::new(e.context("lua")))
+            call(&mut caller, &|rt, maker, out| rt.nvim.run_chunk_msgpack(&plugin, &code, &args, maker, out))
+                .map_err(|e| wasmtime::Error::new(e.context("lua")))
         },
     )?;
     // A Rust SDK plugin's panic hook calls this before the trap: the message
     // goes into the error the user sees.
     linker.func_wrap(MODULE, "panic", |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
-        let memory = caller.data().guest().map_err(wasmtime::Error::new)?.memory;
+        let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
         let text = read_bytes(&caller, memory, ptr, len.min(64 * 1024)).map_err(wasmtime::Error::new)?;
         caller.data_mut().panic = Some(String::from_utf8_lossy(&text).into_owned());
         Ok(())
@@ -78,28 +66,29 @@ fn rt_name(index: usize) -> String {
     runtime::get().ok().and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone())).unwrap_or_default()
 }
 
-type Body<'a> = dyn Fn(&'static Runtime, Vec<Value>, &Maker) -> Result<Vec<u8>> + 'a;
+type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + 'a;
 
-/// Reads the msgpack arguments, runs `body` (Lua, with the caller
-/// published for re-entrant calls), and hands the result — or the error
-/// message, flagged — back to the guest in its own memory. Only a broken
-/// ABI (a bad pointer, a failing `alloc`) traps.
-fn call(caller: &mut Caller<'_, HostState>, body: &Body<'_>, ptr: u32, len: u32) -> Result<u64> {
-    let guest = caller.data().guest()?;
-    let (memory, alloc_guest) = (guest.memory, guest.clone());
-    let args = read_bytes(&*caller, memory, ptr, len)?;
+/// Runs `body` (Lua, with the caller published for re-entrant calls), and
+/// hands its msgpack result — or the error message, flagged — back to the
+/// guest in its own memory. Only a broken ABI (a bad pointer, a failing
+/// `alloc`) traps.
+fn call(caller: &mut Caller<'_, HostState>, body: &Body<'_>) -> Result<u64> {
+    let guest = caller.data().guest()?.io;
     let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
-    let outcome = super::seed::run_lua(caller, |rt| {
-        let make = |name: &str| maker.make(&rt.nvim.lua, name);
-        let values = msgpack::decode_args(&rt.nvim.lua, &rt.nvim.conv, &args, Some(&make))?;
-        body(rt, values, &maker)
-    });
-    let (bytes, error) = match outcome {
-        Ok(bytes) => (bytes, false),
+    let mut out = std::mem::take(&mut caller.data_mut().scratch);
+    out.clear();
+    let outcome = super::seed::run_lua(caller, |rt| body(rt, &maker, &mut out));
+    let error = match outcome {
+        Ok(()) => false,
         Err(e) if e.kind == Kind::Internal || e.kind == Kind::Abi => return Err(e),
-        Err(e) => (e.to_string().into_bytes(), true),
+        Err(e) => {
+            out.clear();
+            out.extend_from_slice(e.to_string().as_bytes());
+            true
+        }
     };
-    let len = u32::try_from(bytes.len()).ok().filter(|&n| n <= 0x7fff_ffff).ok_or_else(|| Error::limit("a result of 2 GiB or more"))?;
-    let ptr = alloc_guest.give(&mut *caller, &bytes)?;
-    Ok(Packed { ptr, len, error }.to_u64())
+    let len = u32::try_from(out.len()).ok().filter(|&n| n <= 0x7fff_ffff).ok_or_else(|| Error::limit("a result of 2 GiB or more"))?;
+    let given = guest.give(&mut *caller, &out);
+    caller.data_mut().scratch = out;
+    Ok(Packed { ptr: given?, len, error }.to_u64())
 }

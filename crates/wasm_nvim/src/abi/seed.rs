@@ -82,8 +82,8 @@ pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 fn get_value_addr(caller: &mut Caller<'_, HostState>, id: u32) -> Result<u32> {
     let size = caller.data().values.size(id)?;
     let guest = caller.data().guest()?;
-    let (alloc, memory) = (guest.alloc.clone(), guest.memory);
-    let ptr = alloc.call(&mut *caller, size as u32).map_err(|e| Error::from_wasm(e).context("alloc"))?;
+    let (guest, memory) = (guest.io, guest.io.memory);
+    let ptr = guest.alloc(&mut *caller, size as u32).map_err(|e| Error::from_wasm(e).context("alloc"))?;
     if ptr == 0 && size > 0 {
         return Err(Error::abi(format!("alloc({size}) returned 0")));
     }
@@ -99,10 +99,10 @@ fn set_value(caller: &mut Caller<'_, HostState>, id: u32, ptr: u32, size: u32) -
     state.values.check_settable(id)?;
     state.values.check_room(size as usize)?;
     let guest = state.guest()?;
-    let (dealloc, memory) = (guest.dealloc.clone(), guest.memory);
+    let (guest, memory) = (guest.io, guest.io.memory);
     let bytes = read_bytes(&*caller, memory, ptr, size)?;
     caller.data_mut().values.set(id, bytes)?;
-    dealloc.call(&mut *caller, (ptr, size)).map_err(|e| Error::from_wasm(e).context("dealloc"))
+    guest.dealloc(&mut *caller, ptr, size).map_err(|e| Error::from_wasm(e).context("dealloc"))
 }
 
 fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -124,6 +124,11 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// far (so it appears in order), and publishes the caller so Lua may call
 /// back into this plugin.
 pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
+    if caller.data().raw_call {
+        return Err(Error::abi(
+            "a raw function cannot call into Neovim (Lua or the API); export it without `raw` to do that",
+        ));
+    }
     let rt = runtime::get()?;
     let output = caller.data().take_output();
     caller.data_mut().budget.enter_host();
