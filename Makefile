@@ -2,7 +2,7 @@
 # Everything they need (Rust wasm targets, Neovim, Zig) is installed into
 # .deps/ by scripts/bootstrap.sh. NVIM=/path/to/nvim picks another Neovim.
 
-.PHONY: all demo test build deps unit spec clean bench
+.PHONY: all demo test build deps unit spec clean bench new-plugin gen
 
 all: build
 
@@ -31,3 +31,11 @@ clean:
 ## Benchmarks: a table of figures and ratios, and bench/results/latest.json.
 bench:
 	bash scripts/bench.sh
+
+## A new Rust plugin from the template: make new-plugin NAME=foo [DIR=path]
+new-plugin:
+	bash scripts/new-plugin.sh $(NAME) $(DIR)
+
+## Regenerate the Rust SDK's API bindings from this Neovim's metadata.
+gen: deps
+	.deps/bin/nvim --headless -u NONE -l scripts/gen_rust_api.lua crates/sdk/src/api_gen.rs

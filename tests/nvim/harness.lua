@@ -20,7 +20,8 @@ function T.test(name, fn)
 end
 
 local function fmt(v)
-  return vim.inspect(v, { newline = ' ', indent = '' })
+  local s = vim.inspect(v, { newline = ' ', indent = '' })
+  return #s > 600 and (s:sub(1, 600) .. ('... (%d chars)'):format(#s)) or s
 end
 
 function T.eq(actual, expected, what)

@@ -77,7 +77,7 @@ pub fn lua<R: DeserializeOwned>(code: &str, args: impl Serialize) -> Result<R> {
 
 /// Shows `text` in `:messages` (`nvim_echo`).
 pub fn echo(text: &str) -> Result<()> {
-    api::nvim_echo(&[(text,)], true, Dict::new())
+    api::nvim_echo(&[(text,)], true, Dict::new()).map(drop)
 }
 
 /// `vim.notify(text, level)`; `level` is `vim.log.levels` (2 = INFO,

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Creates a new Rust plugin from the template: `make new-plugin NAME=foo
+# [DIR=path]` (or `scripts/new-plugin.sh foo [dir]`). The result builds with
+# its own build.sh and is a Neovim plugin directory: put it on the
+# runtimepath and `require("wasm_nvim").foo.greet("you")` answers.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+name="${1:-}"
+dir="${2:-$name}"
+if ! [[ "$name" =~ ^[a-z][a-z0-9_]*$ ]]; then
+  echo "usage: $0 <name> [dir]   (name: lowercase letters, digits, _)" >&2
+  exit 2
+fi
+if [ -e "$dir" ]; then
+  echo "$dir already exists" >&2
+  exit 1
+fi
+mkdir -p "$dir/src" "$dir/plugin"
+
+cat >"$dir/Cargo.toml" <<TOML
+[package]
+name = "$name"
+version = "0.1.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+wasm_nvim_sdk = { path = "$ROOT/crates/sdk" }
+
+[profile.release]
+opt-level = "s"
+lto = true
+codegen-units = 1
+panic = "abort"
+strip = true
+
+[workspace]
+TOML
+
+cat >"$dir/src/lib.rs" <<RS
+use wasm_nvim_sdk::prelude::*;
+
+/// From Lua: \`require("wasm_nvim").$name.greet("you")\`.
+#[export]
+fn greet(name: String) -> String {
+    format!("Hello, {name}!")
+}
+RS
+
+cat >"$dir/build.sh" <<SH
+#!/usr/bin/env bash
+# Builds wasm/$name.wasm (needs: rustup target add wasm32-unknown-unknown).
+set -euo pipefail
+cd "\$(dirname "\${BASH_SOURCE[0]}")"
+cargo build --release --target wasm32-unknown-unknown \${CARGO_TARGET_DIR:+--target-dir "\$CARGO_TARGET_DIR"}
+mkdir -p wasm
+cp "\${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/$name.wasm" wasm/$name.wasm
+echo "built wasm/$name.wasm"
+SH
+chmod +x "$dir/build.sh"
+
+cat >"$dir/plugin/$name.lua" <<LUA
+-- :${name^}Hello {name} greets through the plugin's wasm.
+vim.api.nvim_create_user_command('${name^}Hello', function(opts)
+  vim.notify(require('wasm_nvim').$name.greet(opts.args))
+end, { nargs = 1 })
+LUA
+
+cat >"$dir/README.md" <<MD
+# $name
+
+A Neovim plugin in Rust, run by wasm_nvim. \`./build.sh\` builds
+\`wasm/$name.wasm\`; put this directory on the runtimepath (or install it
+with your plugin manager, with \`build = "./build.sh"\`), then
+\`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
+MD
+
+echo "created $dir: build it with $dir/build.sh"
