@@ -8,7 +8,7 @@ vim.fn.delete(dir, 'rf')
 --- setup({ debug = true }) and what it said about loading conformance.
 local function load(opts)
   local notes = T.notified(function()
-    wasm.setup(vim.tbl_extend('force', { debug = true }, opts or {}))
+    wasm.setup(vim.tbl_extend('force', { debug = true, lazy = false }, opts or {}))
   end)
   return T.notes_text(notes):match("loaded 'conformance'[^\n]*")
 end

@@ -4,7 +4,7 @@
 
 T.rtp('fastabi', 'conformance')
 local wasm = require('wasm_nvim')
-wasm.setup()
+wasm.setup({ lazy = false })
 local f = wasm.fastabi
 
 T.test('the plugin is recognised as a fast-ABI plugin, its function list read from the custom section', function()

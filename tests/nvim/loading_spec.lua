@@ -28,7 +28,7 @@ T.test('the first file with a stem on the runtimepath wins; debug says which was
   vim.uv.fs_copyfile(T.build .. '/faulty/wasm/faulty.wasm', dir .. '/wasm/conformance.wasm')
   vim.opt.rtp:append(dir)
   local notes = T.notified(function()
-    wasm.setup({ debug = true })
+    wasm.setup({ debug = true, lazy = false })
   end)
   T.eq(wasm.conformance.ping(), 'pong', 'the earlier conformance.wasm is the one loaded')
   T.eq(wasm.conformance.trap, nil)

@@ -11,6 +11,7 @@ pub mod callbacks;
 pub mod convert;
 pub mod error;
 pub mod ffi;
+pub mod lifecycle;
 pub mod limits;
 pub mod module;
 pub mod msgpack;

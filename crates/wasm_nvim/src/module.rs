@@ -1,23 +1,22 @@
-//! The Lua-facing module table: `setup`, `plugins`, `version`, and one
-//! table per loaded plugin holding its functions.
+//! The Lua-facing module table: `setup`, `reload`, `plugins`, `version`,
+//! and one table per loaded plugin holding its functions.
 //!
 //! Functions raise plain string errors of the form
 //! `wasm_nvim: <plugin>.<function>: <what went wrong>`.
 
 use std::rc::Rc;
-use std::time::Instant;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::error::{Error, Result};
 use crate::ffi::{self, FfiFn};
 use crate::raw::Num;
-use crate::options::Options;
 use crate::panics;
 use crate::plugin::{Plugin, Target};
 use crate::raw;
 use crate::state::{Payload, Reply, Shape};
-use crate::registry::{self, Found};
+use crate::lifecycle;
+use crate::registry::State;
 use crate::runtime::{self, Runtime};
 
 /// Builds the table `require("wasm_nvim")` returns.
@@ -26,31 +25,52 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     let rt = runtime::init(lua).map_err(|e| mlua::Error::RuntimeError(format!("wasm_nvim: {e}")))?;
     let module = lua.create_table()?;
     module.set("version", env!("CARGO_PKG_VERSION"))?;
-    let this = module.clone();
-    let setup_fn = lua.create_function(move |lua, opts: Value| {
-        let done = panics::catch(|| setup(rt, lua, &this, opts)).and_then(|r| r).map(|()| Value::Nil);
-        pair(lua, done.map_err(|e| format!("wasm_nvim.setup: {e}")))
+    let setup = lua.create_function(move |lua, opts: Value| {
+        let done = panics::catch(|| lifecycle::setup(rt, lua, opts)).and_then(|r| r);
+        pair(lua, done.map(|()| Value::Nil).map_err(|e| format!("wasm_nvim.setup: {e}")))
     })?;
-    module.set("setup", rt.nvim.wrap(setup_fn).map_err(into_lua)?)?;
-    module.set("plugins", lua.create_function(move |lua, ()| plugins_info(rt, lua))?)?;
+    module.set("setup", rt.nvim.wrap(setup).map_err(into_lua)?)?;
+    let reload = lua.create_function(move |lua, name: Option<String>| {
+        ensure_setup(rt, lua);
+        let done = panics::catch(|| lifecycle::reload(rt, lua, name.as_deref())).and_then(|r| r);
+        pair(lua, done.map(|()| Value::Nil).map_err(|e| format!("wasm_nvim.reload: {e}")))
+    })?;
+    module.set("reload", rt.nvim.wrap(reload).map_err(into_lua)?)?;
+    module.set("plugins", lua.create_function(move |lua, ()| {
+        ensure_setup(rt, lua);
+        plugins_info(rt, lua)
+    })?)?;
+    module.set("_status", lua.create_function(move |lua, ()| status(rt, lua))?)?;
+    module.set("_log", lua.create_function(move |_, ()| Ok(rt.journal_entries()))?)?;
     // An empty Rust function: the benchmark's baseline for call overhead.
     module.set("_noop", lua.create_function(|_, ()| Ok(()))?)?;
-    // Reading a plugin before anyone called setup() runs it with defaults,
-    // so a plugin's own Lua files can use `require("wasm_nvim").<name>`.
+    // Plugins load when first read (`lazy`, the default); reading one
+    // before anyone called setup() runs it with defaults, so a plugin's own
+    // Lua files can use `require("wasm_nvim").<name>`.
+    let index = lua.create_function(move |lua, (this, key): (Table, Value)| {
+        ensure_setup(rt, lua);
+        let Value::String(name) = &key else { return pair(lua, Ok(Value::Nil)) };
+        let name = name.to_string_lossy();
+        match panics::catch(|| lifecycle::load(rt, lua, &name)).and_then(|r| r) {
+            Ok(Some(table)) => pair(lua, Ok(Value::Table(table))),
+            Ok(None) => pair(lua, Ok(this.raw_get(key)?)),
+            Err(e) => pair(lua, Err(format!("wasm_nvim: {e}"))),
+        }
+    })?;
     let meta = lua.create_table()?;
-    meta.set(
-        "__index",
-        lua.create_function(move |lua, (this, key): (Table, Value)| {
-            if !rt.set_up.get()
-                && let Err(e) = setup(rt, lua, &this, Value::Nil)
-            {
-                rt.warn(&format!("wasm_nvim.setup: {e}"));
-            }
-            this.raw_get::<Value>(key)
-        })?,
-    )?;
+    meta.set("__index", rt.nvim.wrap(index).map_err(into_lua)?)?;
     module.set_metatable(Some(meta))?;
+    *rt.module.borrow_mut() = Some(module.clone());
     Ok(module)
+}
+
+/// Runs `setup()` with defaults if nobody has yet.
+fn ensure_setup(rt: &'static Runtime, lua: &Lua) {
+    if !rt.set_up.get()
+        && let Err(e) = lifecycle::setup(rt, lua, Value::Nil)
+    {
+        rt.warn(&format!("wasm_nvim.setup: {e}"));
+    }
 }
 
 fn into_lua(e: Error) -> mlua::Error {
@@ -65,78 +85,21 @@ fn pair(lua: &Lua, result: std::result::Result<Value, String>) -> mlua::Result<(
     }
 }
 
-/// Finds every `wasm/*.wasm` on the runtimepath, loads each into its own
-/// `Store` and exposes it as `module[<stem>]`. A file that fails to load is
-/// skipped with a warning naming it; the others load. Calling it again
-/// reloads everything.
-fn setup(rt: &'static Runtime, lua: &Lua, module: &Table, opts: Value) -> Result<()> {
-    rt.set_up.set(true);
-    let mut warnings = Vec::new();
-    let opts = Options::parse(opts, &mut warnings)?;
-    for w in warnings {
-        rt.warn(&format!("wasm_nvim.setup: {w}"));
-    }
-    rt.debug.set(opts.debug);
-    rt.set_cache_dir(if opts.cache { Some(rt.nvim.cache_dir()?) } else { None });
-    let data_root = rt.nvim.data_root()?;
-    let files = rt.nvim.runtime_wasm_files()?;
-    rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
-    let mut loaded: Vec<Rc<Plugin>> = Vec::new();
-    for found in registry::discover(&files) {
-        match found {
-            Found::Load(c) if !opts.plugin(&c.name).enabled => {
-                rt.log(|| format!("skipping '{}': disabled in setup()", c.name));
-            }
-            Found::Load(c) => {
-                let started = Instant::now();
-                match Plugin::load(rt, &c.name, &c.path, opts.limits_for(&c.name, &data_root)) {
-                    Ok(plugin) => {
-                        rt.log(|| {
-                            let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
-                            format!(
-                                "loaded '{}' from {} in {:.1} ms ({} in {:.1} ms): {}",
-                                c.name,
-                                c.path.display(),
-                                started.elapsed().as_secs_f64() * 1e3,
-                                plugin.compiled.outcome.as_str(),
-                                plugin.compiled.ms,
-                                names.join(", ")
-                            )
-                        });
-                        loaded.push(Rc::new(plugin));
-                    }
-                    Err(e) => rt.warn(&format!("wasm_nvim: skipping plugin '{}' ({}): {e}", c.name, c.path.display())),
-                }
-            }
-            Found::Shadowed { path, by } => {
-                rt.log(|| format!("skipping {}: same name as {}, which comes first on the runtimepath", path.display(), by.display()))
-            }
-            Found::BadName { path, why } => rt.warn(&format!("wasm_nvim: skipping {}: {why}", path.display())),
-        }
-    }
-    let previous = rt.registry.borrow().all();
-    for old in previous {
-        module.raw_set(&*old.name, Value::Nil)?;
-    }
-    for plugin in &loaded {
-        module.raw_set(&*plugin.name, plugin_table(rt, lua, plugin)?)?;
-    }
-    let unloaded = rt.registry.borrow_mut().replace(loaded);
-    for old in unloaded {
-        rt.release(old.key);
-    }
-    Ok(())
-}
-
 /// `{ <function> = callable, ... }` for one plugin.
-fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<Table> {
+pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Result<Table> {
     let table = lua.create_table_with_capacity(0, plugin.functions.len())?;
     for (index, spec) in plugin.functions.iter().enumerate() {
         let p = Rc::clone(plugin);
         let raw = lua.create_function(move |lua, args: MultiValue| {
             let target = Target::Listed(index);
             let result = panics::catch(|| call(rt, lua, &p, &target, args.as_slices().0, false)).and_then(|r| r);
-            pair(lua, result.map_err(|e| format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)))
+            pair(
+                lua,
+                result.map_err(|e| {
+                    rt.journal(&p.name, &p.functions[index].name, &e.to_string());
+                    format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)
+                }),
+            )
         })?;
         let regular = rt.nvim.wrap(raw)?;
         let function = match &spec.shape {
@@ -211,32 +174,82 @@ pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[V
     }
 }
 
-/// `plugins()`: `{ { name, path, functions = { { name, params, returns } } } }`.
+/// `plugins()`: one table per plugin on the runtimepath: `name`, `path`,
+/// `state` ("loaded", "not loaded", "failed"), `error`, and for loaded
+/// ones `abi`, `compiled`, `compile_ms`, `load_ms`, `disabled` and
+/// `functions` (`{ name, params, returns, type }`).
 fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     let list = lua.create_table()?;
-    for plugin in rt.registry.borrow().all() {
-        let functions = lua.create_table()?;
-        for f in &plugin.functions {
-            let entry = lua.create_table()?;
-            entry.set("name", f.name.as_str())?;
-            let (params, returns) = match &f.shape {
-                Shape::Seed { takes_arg, returns } => (*takes_arg, *returns),
-                Shape::Packed => (true, true),
-                Shape::Raw { params, result } => (!params.is_empty(), result.is_some()),
-            };
-            entry.set("params", params)?;
-            entry.set("returns", returns)?;
-            entry.set("type", f.shape.describe())?;
-            functions.raw_push(entry)?;
-        }
+    let entries = rt.registry.borrow().entries().to_vec();
+    for entry in entries {
         let info = lua.create_table()?;
-        info.set("name", &*plugin.name)?;
-        info.set("abi", plugin.abi.as_str())?;
-        info.set("compiled", plugin.compiled.outcome.as_str())?;
-        info.set("compile_ms", plugin.compiled.ms)?;
-        info.set("path", plugin.path.to_string_lossy().as_ref())?;
-        info.set("functions", functions)?;
+        info.set("name", entry.name.as_str())?;
+        info.set("path", entry.path.to_string_lossy().as_ref())?;
+        info.set("load_ms", entry.load_ms)?;
+        info.set("timeout_ms", entry.limits.timeout.map(|t| t.as_millis() as u64))?;
+        info.set("memory_mb", entry.limits.memory >> 20)?;
+        info.set("data_dir", entry.limits.data_dir.as_ref().map(|d| d.to_string_lossy().into_owned()))?;
+        match &entry.state {
+            State::Pending | State::Loading => info.set("state", "not loaded")?,
+            State::Failed(e) => {
+                info.set("state", "failed")?;
+                info.set("error", e.to_string())?;
+            }
+            State::Loaded(plugin) => {
+                info.set("state", "loaded")?;
+                info.set("abi", plugin.abi.as_str())?;
+                info.set("compiled", plugin.compiled.outcome.as_str())?;
+                info.set("compile_ms", plugin.compiled.ms)?;
+                info.set("disabled", plugin.disabled_reason())?;
+                let functions = lua.create_table()?;
+                for f in &plugin.functions {
+                    let entry = lua.create_table()?;
+                    entry.set("name", f.name.as_str())?;
+                    let (params, returns) = match &f.shape {
+                        Shape::Seed { takes_arg, returns } => (*takes_arg, *returns),
+                        Shape::Packed => (true, true),
+                        Shape::Raw { params, result } => (!params.is_empty(), result.is_some()),
+                    };
+                    entry.set("params", params)?;
+                    entry.set("returns", returns)?;
+                    entry.set("type", f.shape.describe())?;
+                    functions.raw_push(entry)?;
+                }
+                info.set("functions", functions)?;
+            }
+        }
         list.raw_push(info)?;
     }
     Ok(list)
+}
+
+/// `_status()`: what `:checkhealth wasm_nvim` reports besides the plugins.
+fn status(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set("version", env!("CARGO_PKG_VERSION"))?;
+    t.set("wasmtime", runtime::WASMTIME_VERSION)?;
+    t.set("library", crate::ffi::library_path())?;
+    t.set("set_up", rt.set_up.get())?;
+    let opts = rt.options.borrow();
+    t.set("lazy", opts.lazy)?;
+    t.set("debug", opts.debug)?;
+    let limits = crate::limits::Limits::default();
+    let global = opts.limits_for("", std::path::Path::new(""));
+    t.set("timeout_ms", global.timeout.map(|d| d.as_millis() as u64))?;
+    t.set("memory_mb", global.memory >> 20)?;
+    t.set("max_timeouts", global.max_timeouts)?;
+    t.set("default_timeout_ms", limits.timeout.map(|d| d.as_millis() as u64))?;
+    if let Some(dir) = rt.cache_dir() {
+        t.set("cache_dir", dir.to_string_lossy().as_ref())?;
+        let (mut files, mut bytes) = (0u64, 0u64);
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "cwasm") {
+                files += 1;
+                bytes += entry.metadata().map_or(0, |m| m.len());
+            }
+        }
+        t.set("cache_entries", files)?;
+        t.set("cache_bytes", bytes)?;
+    }
+    Ok(t)
 }

@@ -4,6 +4,7 @@
 //! require("wasm_nvim").setup({
 //!   debug = false,
 //!   cache = true,
+//!   lazy = true,
 //!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3 },
 //!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
 //! })
@@ -25,13 +26,15 @@ pub struct Options {
     pub debug: bool,
     /// Keep compiled modules under `stdpath("cache")/wasm_nvim`.
     pub cache: bool,
+    /// Load a plugin when it is first used, not in `setup()`.
+    pub lazy: bool,
     pub limits: LimitOptions,
     pub plugins: HashMap<String, PluginOptions>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { debug: false, cache: true, limits: LimitOptions::default(), plugins: HashMap::new() }
+        Options { debug: false, cache: true, lazy: true, limits: LimitOptions::default(), plugins: HashMap::new() }
     }
 }
 
@@ -101,6 +104,7 @@ impl Options {
             match key.as_str() {
                 "debug" => out.debug = boolean(value, "debug")?,
                 "cache" => out.cache = boolean(value, "cache")?,
+                "lazy" => out.lazy = boolean(value, "lazy")?,
                 "limits" => {
                     if let Some(t) = table_or_nil(value, "limits")? {
                         out.limits = limit_options(&t, "limits", warnings)?;

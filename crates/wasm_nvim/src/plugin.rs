@@ -239,6 +239,11 @@ impl Plugin {
         None
     }
 
+    /// Why calls are refused, if the plugin was disabled (timeouts).
+    pub fn disabled_reason(&self) -> Option<String> {
+        self.disabled.borrow().clone()
+    }
+
     /// Shows what the plugin printed during FFI calls (which cannot run Lua).
     pub fn show_pending_output(&self, rt: &Runtime) {
         let output = match &*self.slot.borrow() {

@@ -1,4 +1,5 @@
-//! Discovery of plugins on the runtimepath and the names they get.
+//! The plugins on the runtimepath: discovery, names, and each one's state
+//! (not loaded yet, loaded, failed to load).
 //!
 //! Every `wasm/*.wasm` of every runtimepath entry is a plugin, named by its
 //! file stem (`wasm/stats.wasm` is `require("wasm_nvim").stats`). When two
@@ -6,36 +7,92 @@
 //! Lua modules; the other is skipped (logged with `debug = true`). Names
 //! that would hide a field of the module table are skipped with a warning.
 //! A stem that is not a Lua identifier still works: `wasm["my-plugin"]`.
+//!
+//! With `lazy = true` (the default) `setup()` only discovers: a plugin is
+//! compiled (or loaded from the cache) and instantiated when Lua first
+//! reads `wasm.<name>`.
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::limits::Limits;
 use crate::plugin::Plugin;
 
-/// Fields of the module table; a plugin cannot take these names.
-pub const RESERVED: &[&str] = &["setup", "plugins", "version", "_noop"];
+/// Fields of the module table; a plugin cannot take these names (nor any
+/// name starting with `_`).
+pub const RESERVED: &[&str] = &["setup", "plugins", "version", "reload"];
 
-/// The loaded plugins, in runtimepath order.
+/// Where one plugin is in its life.
+#[derive(Debug, Clone)]
+pub enum State {
+    /// Discovered; loads on first use.
+    Pending,
+    /// Being loaded (guards against a plugin reaching itself while loading).
+    Loading,
+    Loaded(Rc<Plugin>),
+    /// Why it could not be loaded.
+    Failed(crate::error::Error),
+}
+
+/// One plugin file on the runtimepath.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub path: PathBuf,
+    pub limits: Limits,
+    pub state: State,
+    /// Time `Plugin::load` took, when it ran.
+    pub load_ms: Option<f64>,
+}
+
+/// The plugins, in runtimepath order.
 #[derive(Debug, Default)]
 pub struct Registry {
-    plugins: Vec<Rc<Plugin>>,
+    entries: Vec<Entry>,
 }
 
 impl Registry {
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    pub fn entry_mut(&mut self, name: &str) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.name == name)
+    }
+
+    /// A loaded plugin by name.
     pub fn get(&self, name: &str) -> Option<Rc<Plugin>> {
-        self.plugins.iter().find(|p| &*p.name == name).cloned()
+        match &self.entry(name)?.state {
+            State::Loaded(p) => Some(Rc::clone(p)),
+            _ => None,
+        }
     }
 
+    /// A loaded plugin by its key (what callbacks hold).
     pub fn by_key(&self, key: u64) -> Option<Rc<Plugin>> {
-        self.plugins.iter().find(|p| p.key == key).cloned()
+        self.loaded().find(|p| p.key == key)
     }
 
-    pub fn all(&self) -> Vec<Rc<Plugin>> {
-        self.plugins.clone()
+    pub fn loaded(&self) -> impl Iterator<Item = Rc<Plugin>> + '_ {
+        self.entries.iter().filter_map(|e| match &e.state {
+            State::Loaded(p) => Some(Rc::clone(p)),
+            _ => None,
+        })
     }
 
-    pub fn replace(&mut self, plugins: Vec<Rc<Plugin>>) -> Vec<Rc<Plugin>> {
-        std::mem::replace(&mut self.plugins, plugins)
+    /// Replaces every entry; returns the plugins that were loaded.
+    pub fn replace(&mut self, entries: Vec<Entry>) -> Vec<Rc<Plugin>> {
+        let old = std::mem::replace(&mut self.entries, entries);
+        old.into_iter()
+            .filter_map(|e| match e.state {
+                State::Loaded(p) => Some(p),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -66,7 +123,7 @@ pub fn discover(files: &[String]) -> Vec<Found> {
             out.push(Found::BadName { path: path.into(), why: "file name is not valid UTF-8".into() });
             continue;
         };
-        if RESERVED.contains(&name) {
+        if RESERVED.contains(&name) || name.starts_with('_') {
             out.push(Found::BadName {
                 path: path.into(),
                 why: format!("'{name}' is a field of the wasm_nvim module; rename the file"),
@@ -98,7 +155,8 @@ mod tests {
 
     #[test]
     fn reserved_names_are_refused() {
-        let found = discover(&["/a/wasm/setup.wasm".into()]);
+        let found = discover(&["/a/wasm/setup.wasm".into(), "/a/wasm/_x.wasm".into()]);
         assert!(matches!(&found[0], Found::BadName { why, .. } if why.contains("'setup'")));
+        assert!(matches!(&found[1], Found::BadName { .. }));
     }
 }

@@ -7,11 +7,11 @@
 //! after that would touch freed memory.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use mlua::Lua;
+use mlua::{Lua, Table};
 use wasmtime::{Config, Engine, Linker};
 
 use crate::abi;
@@ -20,6 +20,7 @@ use crate::plugin::Plugin;
 use crate::error::{Error, Result};
 use crate::limits::{self, Limits, TICK};
 use crate::nvim::{Level, Nvim};
+use crate::options::Options;
 use crate::registry::Registry;
 use crate::state::{HostState, Output};
 
@@ -46,7 +47,21 @@ pub struct Runtime {
     next_key: Cell<u64>,
     /// What each plugin (by key) registered with callbacks.
     resources: RefCell<HashMap<u64, Vec<Resource>>>,
+    /// The options of the last `setup()`, for plugins loaded later.
+    pub options: RefCell<Options>,
+    /// ... as the user gave them, for `reload()`.
+    pub last_opts: RefCell<mlua::Value>,
+    /// The table `require("wasm_nvim")` returned, where plugins appear.
+    pub module: RefCell<Option<Table>>,
+    /// Recent plugin output, errors and warnings, for `:Wasm log`.
+    journal: RefCell<VecDeque<String>>,
 }
+
+/// Entries kept for `:Wasm log`.
+const JOURNAL_SIZE: usize = 500;
+
+/// The wasmtime this library is built with (pinned in Cargo.toml).
+pub const WASMTIME_VERSION: &str = "48.0.8";
 
 thread_local! {
     static RUNTIME: OnceCell<&'static Runtime> = const { OnceCell::new() };
@@ -128,6 +143,10 @@ impl Runtime {
             cache_dir: RefCell::new(None),
             next_key: Cell::new(1),
             resources: RefCell::new(HashMap::new()),
+            options: RefCell::new(Options::default()),
+            last_opts: RefCell::new(mlua::Value::Nil),
+            module: RefCell::new(None),
+            journal: RefCell::new(VecDeque::new()),
         })
     }
 
@@ -146,12 +165,29 @@ impl Runtime {
         key
     }
 
+    /// Notes an event for `:Wasm log` (`plugin`: who, `what`: its kind).
+    pub fn journal(&self, plugin: &str, what: &str, text: &str) {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+        let mut journal = self.journal.borrow_mut();
+        if journal.len() >= JOURNAL_SIZE {
+            journal.pop_front();
+        }
+        journal.push_back(format!("{h:02}:{m:02}:{s:02} UTC [{plugin}] {what}: {text}"));
+    }
+
+    /// The journal, oldest first.
+    pub fn journal_entries(&self) -> Vec<String> {
+        self.journal.borrow().iter().cloned().collect()
+    }
+
     /// Shows output taken with [`HostState::take_output`] in `:messages`.
     /// Call it with no borrow of the plugin held: it runs Lua (a user's
     /// `nvim_echo` autocmds or hooks may call the plugin again).
     pub fn show_output(&self, output: Output) {
         for (text, highlight) in [(output.stdout, "None"), (output.stderr, "WarningMsg")] {
             if let Some(text) = text {
+                self.journal(&output.plugin, if highlight == "None" { "stdout" } else { "stderr" }, &text);
                 // Output that cannot be shown must not turn a successful call
                 // into a failed one; there is nowhere better to report it.
                 let _ = self.nvim.echo(&text, highlight);
@@ -160,6 +196,7 @@ impl Runtime {
     }
 
     pub fn warn(&self, msg: &str) {
+        self.journal("wasm_nvim", "warning", msg);
         let _ = self.nvim.notify(msg, Level::Warn);
     }
 
@@ -169,6 +206,7 @@ impl Runtime {
         }
     }
 
+    /// A loaded plugin by name.
     pub fn plugin(&self, name: &str) -> Option<Rc<Plugin>> {
         self.registry.borrow().get(name)
     }

@@ -103,7 +103,7 @@ impl HostState {
 
     /// Takes what the guest printed since the last time.
     pub fn take_output(&self) -> Output {
-        Output { stdout: self.stdout.drain(), stderr: self.stderr.drain() }
+        Output { plugin: self.plugin.clone(), stdout: self.stdout.drain(), stderr: self.stderr.drain() }
     }
 
     pub fn guest(&self) -> Result<&Guest> {
@@ -112,8 +112,9 @@ impl HostState {
 }
 
 /// Text a plugin printed, taken out of its `Store` to be shown.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Output {
+    pub plugin: Arc<str>,
     pub stdout: Option<String>,
     pub stderr: Option<String>,
 }

@@ -1,0 +1,179 @@
+//! The plugins' lifecycle: `setup()` discovers them (and, with
+//! `lazy = false`, loads them all), reading `wasm.<name>` loads one, and
+//! `reload()` replaces one (or all) from disk, releasing what the old one
+//! registered with callbacks.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use mlua::{Lua, Table, Value};
+
+use crate::error::{Error, Result};
+use crate::module;
+use crate::options::Options;
+use crate::plugin::Plugin;
+use crate::registry::{self, Entry, Found, State};
+use crate::runtime::Runtime;
+
+/// `setup(opts)`: validates the options, discovers every `wasm/*.wasm` on
+/// the runtimepath, forgets (and releases) the plugins of the previous
+/// setup, and loads the new ones now (`lazy = false`) or on first use.
+pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
+    rt.set_up.set(true);
+    *rt.last_opts.borrow_mut() = opts.clone();
+    let mut warnings = Vec::new();
+    let opts = Options::parse(opts, &mut warnings)?;
+    for w in warnings {
+        rt.warn(&format!("wasm_nvim.setup: {w}"));
+    }
+    rt.debug.set(opts.debug);
+    rt.set_cache_dir(if opts.cache { Some(rt.nvim.cache_dir()?) } else { None });
+    let data_root = rt.nvim.data_root()?;
+    let files = rt.nvim.runtime_wasm_files()?;
+    rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
+    let mut entries = Vec::new();
+    for found in registry::discover(&files) {
+        match found {
+            Found::Load(c) if !opts.plugin(&c.name).enabled => {
+                rt.log(|| format!("skipping '{}': disabled in setup()", c.name));
+            }
+            Found::Load(c) => entries.push(Entry {
+                limits: opts.limits_for(&c.name, &data_root),
+                name: c.name,
+                path: c.path,
+                state: State::Pending,
+                load_ms: None,
+            }),
+            Found::Shadowed { path, by } => rt.log(|| {
+                format!("skipping {}: same name as {}, which comes first on the runtimepath", path.display(), by.display())
+            }),
+            Found::BadName { path, why } => rt.warn(&format!("wasm_nvim: skipping {}: {why}", path.display())),
+        }
+    }
+    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    let lazy = opts.lazy;
+    *rt.options.borrow_mut() = opts;
+    let old = rt.registry.borrow_mut().replace(entries);
+    if let Some(table) = rt.module.borrow().as_ref() {
+        for plugin in &old {
+            table.raw_set(&*plugin.name, Value::Nil)?;
+        }
+    }
+    for plugin in old {
+        rt.release(plugin.key);
+    }
+    if !lazy {
+        for name in names {
+            if let Err(e) = load(rt, lua, &name) {
+                rt.warn(&format!("wasm_nvim: skipping {e}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Loads plugin `name` if it is not loaded yet and puts its table into the
+/// module; returns the table, or `None` for a name that is no plugin.
+pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>> {
+    let (path, limits) = {
+        let mut registry = rt.registry.borrow_mut();
+        let Some(entry) = registry.entry_mut(name) else { return Ok(None) };
+        match &entry.state {
+            State::Pending => {
+                entry.state = State::Loading;
+                (entry.path.clone(), entry.limits.clone())
+            }
+            State::Loaded(_) => {
+                drop(registry);
+                return Ok(module_field(rt, name));
+            }
+            State::Failed(e) => return Err(e.clone()),
+            State::Loading => {
+                return Err(Error::load(format!("plugin '{name}' used itself while it was loading")));
+            }
+        }
+    };
+    let started = Instant::now();
+    let loaded = Plugin::load(rt, name, &path, limits).map(Rc::new);
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let table = match &loaded {
+        Ok(plugin) => Some(module::plugin_table(rt, lua, plugin)?),
+        Err(_) => None,
+    };
+    let mut registry = rt.registry.borrow_mut();
+    let Some(entry) = registry.entry_mut(name).filter(|e| matches!(e.state, State::Loading)) else {
+        // a setup() ran meanwhile: this load is of the old generation
+        return Ok(None);
+    };
+    entry.load_ms = Some(ms);
+    match loaded {
+        Ok(plugin) => {
+            rt.log(|| {
+                let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
+                format!(
+                    "loaded '{name}' from {} in {ms:.1} ms ({} in {:.1} ms): {}",
+                    path.display(),
+                    plugin.compiled.outcome.as_str(),
+                    plugin.compiled.ms,
+                    names.join(", ")
+                )
+            });
+            entry.state = State::Loaded(plugin);
+            drop(registry);
+            if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
+                module.raw_set(name, table.clone())?;
+            }
+            Ok(table)
+        }
+        Err(e) => {
+            let e = e.context(format!("plugin '{name}' ({})", path.display()));
+            entry.state = State::Failed(e.clone());
+            drop(registry);
+            rt.journal(name, "load failed", &e.to_string());
+            Err(e)
+        }
+    }
+}
+
+fn module_field(rt: &Runtime, name: &str) -> Option<Table> {
+    rt.module.borrow().as_ref().and_then(|m| m.raw_get::<Option<Table>>(name).ok().flatten())
+}
+
+/// `reload(name)`: loads plugin `name` afresh from its file; only when
+/// that works is the old one replaced and what it registered with
+/// callbacks released. Without a name: `setup()` again with the same
+/// options (which also finds new and removed files).
+pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()> {
+    let Some(name) = name else {
+        return reload_all(rt, lua);
+    };
+    let (path, limits, old) = {
+        let registry = rt.registry.borrow();
+        let entry = registry.entry(name).ok_or_else(|| Error::load(format!("no plugin named '{name}'")))?;
+        let old = match &entry.state {
+            State::Loaded(p) => Some(Rc::clone(p)),
+            _ => None,
+        };
+        (entry.path.clone(), entry.limits.clone(), old)
+    };
+    let started = Instant::now();
+    let plugin = Rc::new(Plugin::load(rt, name, &path, limits).map_err(|e| e.context(format!("reloading '{name}'")))?);
+    let table = module::plugin_table(rt, lua, &plugin)?;
+    if let Some(entry) = rt.registry.borrow_mut().entry_mut(name) {
+        entry.state = State::Loaded(plugin);
+        entry.load_ms = Some(started.elapsed().as_secs_f64() * 1e3);
+    }
+    if let Some(module) = rt.module.borrow().as_ref() {
+        module.raw_set(name, table)?;
+    }
+    if let Some(old) = old {
+        rt.release(old.key);
+    }
+    rt.journal(name, "reloaded", &path.display().to_string());
+    Ok(())
+}
+
+fn reload_all(rt: &'static Runtime, lua: &Lua) -> Result<()> {
+    let opts = rt.last_opts.borrow().clone();
+    setup(rt, lua, opts)
+}
