@@ -17,6 +17,7 @@ build_host() {
   mkdir -p lua
   cp target/release/libwasm_nvim.so lua/.wasm_nvim.so.tmp
   mv -f lua/.wasm_nvim.so.tmp lua/wasm_nvim.so
+  "$NVIM_BIN" --headless -u NONE -i NONE -c 'helptags doc' -c 'qa!' >&2
 }
 
 build_examples() {

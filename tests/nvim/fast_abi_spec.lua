@@ -58,9 +58,9 @@ end)
 
 T.test('an API error reaches the plugin as an Err: no trap, the plugin may handle it', function()
   T.eq(f.count(), 1)
-  T.fails('wasm_nvim: fastabi.bad_buffer: Lua error: Invalid buffer id: 424242', f.bad_buffer)
-  T.eq(f.tolerant(), 'handled: Lua error: Invalid buffer id: 424242')
-  T.fails({ 'wasm_nvim: fastabi.lua_error: Lua error: from lua' }, f.lua_error)
+  T.fails('wasm_nvim: fastabi.bad_buffer: nvim_buf_get_lines: Lua error: Invalid buffer id: 424242', f.bad_buffer)
+  T.eq(f.tolerant(), 'handled: nvim_buf_get_lines: Lua error: Invalid buffer id: 424242')
+  T.fails({ 'wasm_nvim: fastabi.lua_error: lua: Lua error: from lua' }, f.lua_error)
   T.eq(f.count(), 2, 'state kept: no fresh instance')
 end)
 

@@ -97,6 +97,17 @@ function M.release(kind, a, b, buf)
   end)
 end
 
+-- The library and the repository's Lua files come from the same build;
+-- after an update without a rebuild they differ: say how to fix it.
+function M.check_version(library)
+  local ok, files = pcall(require, 'wasm_nvim.version')
+  if ok and type(files) == 'string' and files ~= library then
+    M.notify(('wasm_nvim: the library is version %s but the Lua files are %s: rebuild the library '
+      .. '(`:Lazy build wasm_nvim`, or `nvim -l build.lua` in the plugin directory)'):format(library, files),
+      vim.log.levels.WARN)
+  end
+end
+
 function M.data_root()
   return vim.fn.stdpath('data') .. '/wasm_nvim'
 end

@@ -61,6 +61,7 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     meta.set("__index", rt.nvim.wrap(index).map_err(into_lua)?)?;
     module.set_metatable(Some(meta))?;
     *rt.module.borrow_mut() = Some(module.clone());
+    rt.nvim.check_version(env!("CARGO_PKG_VERSION"));
     Ok(module)
 }
 

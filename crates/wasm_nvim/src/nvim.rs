@@ -175,6 +175,11 @@ impl Nvim {
         Ok(self.helpers.call_function("echo", (text, highlight))?)
     }
 
+    /// Warns when the repository's Lua files are another version.
+    pub fn check_version(&self, library: &str) {
+        let _ = self.helpers.call_function::<()>("check_version", library);
+    }
+
     /// `vim.notify` (scheduled when in a fast event).
     pub fn notify(&self, msg: &str, level: Level) -> Result<()> {
         Ok(self.helpers.call_function("notify", (msg, level as u8))?)
@@ -399,7 +404,8 @@ impl Nvim {
                     }
                     let mut sink = LuaSink { l, refs, callbacks_at: 0, next_callback: 0 };
                     for _ in 0..n {
-                        if let Err(e) = p.value(&mut sink, 1) {
+                        // an argument that is nil is nil (not vim.NIL)
+                        if let Err(e) = p.value(&mut sink, 0) {
                             ffi::lua_settop(l, base);
                             return Err(Error::value(e));
                         }

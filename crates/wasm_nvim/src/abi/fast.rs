@@ -31,7 +31,9 @@ pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) 
             let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
             let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(rt_name(index))))?;
             call(&mut caller, &|rt, maker, out| {
-                if let Some(resource) = rt.nvim.call_api_msgpack(index, &args, maker, out)? {
+                // the error the plugin gets names the function, as in the seed ABI
+                let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(rt_name(index)))?;
+                if let Some(resource) = registered {
                     rt.track(maker.key, resource);
                 }
                 Ok(())
@@ -47,7 +49,9 @@ pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) 
             let read = |caller: &Caller<'_, HostState>, p, n| read_bytes(caller, memory, p, n).map_err(|e| wasmtime::Error::new(e.context("lua")));
             let (code, args) = (read(&caller, code_ptr, code_len)?, read(&caller, ptr, len)?);
             let plugin = caller.data().plugin.clone();
-            call(&mut caller, &|rt, maker, out| rt.nvim.run_chunk_msgpack(&plugin, &code, &args, maker, out))
+            call(&mut caller, &|rt, maker, out| {
+                rt.nvim.run_chunk_msgpack(&plugin, &code, &args, maker, out).map_err(|e| e.context("lua"))
+            })
                 .map_err(|e| wasmtime::Error::new(e.context("lua")))
         },
     )?;

@@ -1,0 +1,150 @@
+-- :Wasm and its subcommands.
+local M = {}
+
+local function wasm()
+  return require('wasm_nvim')
+end
+
+local function echo(lines)
+  vim.api.nvim_echo({ { table.concat(lines, '\n') } }, true, {})
+end
+
+local function plugin_info(name)
+  for _, p in ipairs(wasm().plugins()) do
+    if p.name == name then
+      return p
+    end
+  end
+end
+
+local function describe(p)
+  local fns = vim.tbl_map(function(f)
+    return f.name
+  end, p.functions or {})
+  local what = p.state == 'loaded' and ('%s, %d function(s)'):format(p.abi, #fns) or p.state
+  if p.disabled then
+    what = what .. ', DISABLED'
+  end
+  return ('%-16s %s%s'):format(p.name, what, #fns > 0 and (': ' .. table.concat(fns, ', ')) or '')
+end
+
+local commands = {}
+
+function commands.list()
+  local lines = {}
+  for _, p in ipairs(wasm().plugins()) do
+    lines[#lines + 1] = describe(p)
+  end
+  if #lines == 0 then
+    lines[1] = 'no wasm plugins: no wasm/*.wasm on the runtimepath'
+  end
+  echo(lines)
+end
+
+function commands.info(name)
+  if not name then
+    error('usage: :Wasm info {plugin}', 0)
+  end
+  if not plugin_info(name) then
+    error(("no plugin named '%s' (see :Wasm list)"):format(name), 0)
+  end
+  pcall(function()
+    return wasm()[name] -- loads it, so the details are there
+  end)
+  local p = assert(plugin_info(name))
+  local lines = {
+    ('%s (%s)'):format(p.name, p.state),
+    '  path:     ' .. p.path,
+  }
+  if p.error then
+    lines[#lines + 1] = '  error:    ' .. p.error
+  end
+  if p.state == 'loaded' then
+    lines[#lines + 1] = ('  ABI:      %s'):format(p.abi)
+    lines[#lines + 1] = ('  code:     %s in %.1f ms; loaded in %.1f ms'):format(p.compiled, p.compile_ms, p.load_ms or 0)
+  end
+  lines[#lines + 1] = ('  limits:   timeout %s, memory %d MiB%s'):format(
+    p.timeout_ms and (p.timeout_ms .. ' ms') or 'none', p.memory_mb, p.data_dir and (', data dir ' .. p.data_dir) or '')
+  if p.disabled then
+    lines[#lines + 1] = '  disabled: ' .. p.disabled
+  end
+  for _, f in ipairs(p.functions or {}) do
+    lines[#lines + 1] = ('  function  %s %s'):format(f.name, f.type)
+  end
+  echo(lines)
+end
+
+function commands.reload(name)
+  wasm().reload(name)
+  vim.notify(name and ("wasm_nvim: reloaded '%s'"):format(name) or 'wasm_nvim: reloaded all plugins')
+end
+
+--- :Wasm call {plugin} {function} [{json}, ...]: the rest of the line is
+--- the arguments, as the inside of a JSON array.
+function commands.call(name, fn, ...)
+  if not name or not fn then
+    error('usage: :Wasm call {plugin} {function} [{json}, ...]', 0)
+  end
+  local rest = table.concat({ ... }, ' ')
+  local ok, args = pcall(vim.json.decode, '[' .. rest .. ']', { luanil = { object = true, array = true } })
+  if not ok then
+    error(('arguments are not JSON: %s'):format(args), 0)
+  end
+  local f = wasm()[name] and wasm()[name][fn]
+  if not f then
+    error(("plugin '%s' has no function '%s'"):format(name, fn), 0)
+  end
+  echo({ vim.inspect(f(unpack(args, 1, table.maxn(args)))) })
+end
+
+function commands.log()
+  local entries = wasm()._log()
+  echo(#entries > 0 and entries or { 'wasm_nvim: nothing logged yet' })
+end
+
+function M.run(opts)
+  local sub, args = opts.fargs[1], vim.list_slice(opts.fargs, 2)
+  local command = commands[sub]
+  if not command then
+    vim.notify(('wasm_nvim: unknown subcommand %q; use list, info, reload, call or log'):format(sub),
+      vim.log.levels.ERROR)
+    return
+  end
+  local ok, err = pcall(command, unpack(args))
+  if not ok then
+    vim.notify(tostring(err), vim.log.levels.ERROR)
+  end
+end
+
+local function starting(list, lead)
+  return vim.tbl_filter(function(s)
+    return vim.startswith(s, lead)
+  end, list)
+end
+
+function M.complete(lead, line, pos)
+  local words = vim.split(line:sub(1, pos), '%s+', { trimempty = false })
+  local n = #words -- the word being completed is words[n]
+  if n <= 2 then
+    return starting({ 'list', 'info', 'reload', 'call', 'log' }, lead)
+  end
+  local sub = words[2]
+  if n == 3 and (sub == 'info' or sub == 'reload' or sub == 'call') then
+    return starting(vim.tbl_map(function(p)
+      return p.name
+    end, wasm().plugins()), lead)
+  end
+  if n == 4 and sub == 'call' then
+    local ok, plugin = pcall(function()
+      return wasm()[words[3]]
+    end)
+    if ok and type(plugin) == 'table' then
+      local names = vim.tbl_keys(plugin)
+      table.sort(names)
+      return starting(names, lead)
+    end
+  end
+  return {}
+end
+
+return M

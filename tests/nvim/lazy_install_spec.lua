@@ -1,0 +1,78 @@
+-- A new user's install, as the README describes it: the repository under
+-- pack/*/start/ of a clean Neovim (XDG dirs in a temp dir), the documented
+-- build step (`nvim -l build.lua`, what the lazy.nvim spec's `build` runs),
+-- a config that calls setup(); then :checkhealth wasm_nvim has no errors
+-- and :Wasm list shows the example plugins.
+
+local home = vim.fn.tempname()
+local site = home .. '/data/nvim/site/pack/plugins/start'
+local repo = site .. '/wasm_nvim'
+
+--- Copies the working tree's files (tracked or not, minus ignored ones).
+local function copy_repo()
+  local files = vim.system({ 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' },
+    { text = true }):wait().stdout
+  for file in files:gmatch('[^%z]+') do
+    local src, dst = T.root .. '/' .. file, repo .. '/' .. file
+    if vim.uv.fs_stat(src) then
+      vim.fn.mkdir(vim.fn.fnamemodify(dst, ':h'), 'p')
+      assert(vim.uv.fs_copyfile(src, dst))
+    end
+  end
+end
+
+local env = {
+  XDG_CONFIG_HOME = home .. '/config',
+  XDG_DATA_HOME = home .. '/data',
+  XDG_STATE_HOME = home .. '/state',
+  XDG_CACHE_HOME = home .. '/cache',
+  -- reuse this checkout's compiled dependencies
+  CARGO_TARGET_DIR = T.root .. '/target',
+}
+
+T.test('install under pack/*/start, build with `nvim -l build.lua`, set up from init.lua', function()
+  copy_repo()
+  -- the example plugins, installed the same way (each ships wasm/*.wasm)
+  for _, example in ipairs({ 'zig-wordcount', 'rust-sortlines', 'c-calc' }) do
+    local wasm = vim.fn.glob(T.root .. '/examples/' .. example .. '/wasm/*.wasm', false, true)[1]
+    T.ok(wasm, 'built example ' .. example)
+    vim.fn.mkdir(site .. '/' .. example .. '/wasm', 'p')
+    assert(vim.uv.fs_copyfile(wasm, site .. '/' .. example .. '/wasm/' .. vim.fn.fnamemodify(wasm, ':t')))
+  end
+  local build = vim.system({ vim.v.progpath, '-l', 'build.lua' }, { cwd = repo, env = env, text = true }):wait()
+  T.eq(build.code, 0, build.stderr)
+  T.contains(build.stdout, 'wasm_nvim: built ' .. repo .. '/lua/wasm_nvim.so')
+  T.ok(vim.uv.fs_stat(repo .. '/doc/tags'), 'help tags generated')
+
+  vim.fn.mkdir(env.XDG_CONFIG_HOME .. '/nvim', 'p')
+  vim.fn.writefile({ 'require("wasm_nvim").setup({})' }, env.XDG_CONFIG_HOME .. '/nvim/init.lua')
+  local out = home .. '/out'
+  local check = home .. '/check.lua'
+  vim.fn.writefile({
+    'vim.cmd("checkhealth wasm_nvim")',
+    'local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), "\\n")',
+    'local list = vim.api.nvim_exec2("Wasm list", { output = true }).output',
+    'vim.cmd.help("wasm_nvim")',
+    'local help = vim.fn.expand("%:t")',
+    ('vim.fn.writefile(vim.split(health .. "\\n----\\n" .. list .. "\\n----\\n" .. help, "\\n"), %q)'):format(out),
+    'vim.cmd("qa!")',
+  }, check)
+  local run = vim.system({ vim.v.progpath, '--headless', '-c', 'luafile ' .. check }, { env = env, text = true }):wait()
+  T.eq(run.code, 0, run.stderr)
+  local health, list, help = unpack(vim.split(table.concat(vim.fn.readfile(out), '\n'), '\n----\n', { plain = true }))
+  T.contains(health, 'library ', 'the Lua files match the library', 'calc: seed (JSON) ABI',
+    'sortlines: seed (JSON) ABI', 'wordcount: seed (JSON) ABI')
+  T.ok(not health:find('ERROR', 1, true), health)
+  T.contains(list, 'calc', 'sortlines', 'wordcount')
+  T.eq(help, 'wasm_nvim.txt')
+end)
+
+T.test('without cargo, the build step says what to install', function()
+  local r = vim.system({ vim.v.progpath, '-l', 'build.lua' }, {
+    cwd = repo,
+    env = vim.tbl_extend('force', env, { PATH = '/nonexistent' }),
+    text = true,
+  }):wait()
+  T.ok(r.code ~= 0, 'fails')
+  T.contains(r.stderr, 'cargo (Rust) is needed to build the library: install it from https://rustup.rs')
+end)
