@@ -21,10 +21,50 @@ local function say(msg)
   end
 end
 
+--- Runs cargo, collecting its stderr. Inside lazy.nvim's build task (a
+--- coroutine it resumes from the main loop) it yields while cargo runs, so
+--- the editor stays responsive and lazy shows cargo's progress; from
+--- `nvim -l build.lua` it simply waits.
+local function cargo_build()
+  local chunks, last_line = {}, nil
+  local done
+  local proc = vim.system({ 'cargo', 'build', '--release', '-p', 'wasm_nvim' }, {
+    cwd = root,
+    text = true,
+    stderr = function(_, data)
+      if data then
+        chunks[#chunks + 1] = data
+        last_line = data:match('([^\n]*%S[^\n]*)\n?$') or last_line
+      end
+    end,
+  }, function(result)
+    done = result
+  end)
+  if coroutine.running() then
+    -- lazy.nvim's task can sleep without spinning the event loop
+    local ok, async = pcall(require, 'lazy.async')
+    local task = ok and type(async) == 'table' and async.running and async.running()
+    local shown
+    while not done do
+      if last_line ~= shown then
+        shown = last_line
+        coroutine.yield(vim.trim(shown))
+      elseif task then
+        task:sleep(100)
+      else
+        coroutine.yield()
+      end
+    end
+  else
+    done = proc:wait()
+  end
+  return done.code, table.concat(chunks)
+end
+
 say('wasm_nvim: cargo build --release -p wasm_nvim (a few minutes the first time)')
-local result = vim.system({ 'cargo', 'build', '--release', '-p', 'wasm_nvim' }, { cwd = root, text = true }):wait()
-if result.code ~= 0 then
-  fail('cargo build failed:\n' .. (result.stderr or ''))
+local code, stderr = cargo_build()
+if code ~= 0 then
+  fail('cargo build failed:\n' .. stderr)
 end
 
 local target = vim.env.CARGO_TARGET_DIR or (root .. '/target')

@@ -8,9 +8,9 @@ end
 local wasm = require('wasm_nvim')
 local times = {}
 for _, mode in ipairs({ 'compile', 'cached' }) do
-  wasm.setup({ cache = true }) -- warms the cache
+  wasm.setup({ cache = true, lazy = false }) -- warms the cache
   for _ = 1, 5 do
-    wasm.setup({ cache = mode == 'cached' })
+    wasm.setup({ cache = mode == 'cached', lazy = false })
     for _, p in ipairs(wasm.plugins()) do
       local key = ('startup.%s.%s'):format(p.name, mode)
       times[key] = times[key] or {}

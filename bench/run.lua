@@ -87,7 +87,7 @@ end
 wasm.setup({ limits = { timeout_ms = 60000 } })
 
 -- Call overhead --------------------------------------------------------------
-io.stderr:write('call overhead (ms per call)\n')
+io.stderr:write('call overhead (ns per call)\n')
 local N = 1e6
 local function lua_noop() end
 local rust_noop = wasm._noop
@@ -101,7 +101,7 @@ measure('call.wasm_seed_noop', 7, function() for _ = 1, N do s.noop() end end, N
 measure('call.wasm_seed_echo', 7, function() for _ = 1, N / 10 do s.echo(1) end end, N / 10)
 
 -- A guest calling the Neovim API vs Lua calling it ------------------------------
-io.stderr:write('nvim_get_current_line (ms per call)\n')
+io.stderr:write('nvim_get_current_line (ns per call)\n')
 vim.api.nvim_buf_set_lines(0, 0, -1, true, { ('x'):rep(80) })
 local M = 1e5
 local get_line = vim.api.nvim_get_current_line

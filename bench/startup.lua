@@ -1,7 +1,8 @@
 -- Startup and memory with 10 wasm plugins installed. Run by scripts/bench.sh
 -- as the init file of `nvim --startuptime`; WASM_NVIM_BENCH_MODE says what
 -- to do: "none" (the baseline), "require" (load the library only),
--- "setup" (load and set up every plugin), "call" (also call each once and
+-- "setup" (setup(): plugins found, each loaded on first use), "eager"
+-- (setup({ lazy = false }): every plugin loaded now), "call" (load each and
 -- record memory to $WASM_NVIM_BENCH_OUT).
 local root = assert(vim.env.WASM_NVIM_ROOT)
 local plugins = assert(vim.env.WASM_NVIM_BENCH_PLUGINS)
@@ -15,13 +16,11 @@ if mode ~= 'none' then
   local wasm = require('wasm_nvim')
   local rss_lib = vim.uv.resident_set_memory()
   if mode ~= 'require' then
-    wasm.setup()
+    wasm.setup({ lazy = mode ~= 'eager' })
   end
   if mode == 'call' then
     for _, p in ipairs(wasm.plugins()) do
-      -- any function will do: calling instantiates nothing new, but touches
-      -- the plugin's memory
-      local _ = wasm[p.name]
+      local _ = wasm[p.name] -- loads it
     end
     local out = assert(io.open(assert(vim.env.WASM_NVIM_BENCH_OUT), 'w'))
     out:write(vim.json.encode({

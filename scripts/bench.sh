@@ -69,7 +69,7 @@ done
 export WASM_NVIM_BENCH_PLUGINS="$plugins"
 startup="$out/startup.txt"
 : >"$startup"
-for mode in none require setup; do
+for mode in none require setup eager; do
   for run in 1 2 3 4 5 6 7 8; do
     log="$out/st-$mode-$run.log"
     WASM_NVIM_BENCH_MODE=$mode "$NVIM_BIN" --headless -i NONE --startuptime "$log" -u bench/startup.lua +qa

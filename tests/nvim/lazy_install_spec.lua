@@ -1,6 +1,7 @@
 -- A new user's install, as the README describes it: the repository under
 -- pack/*/start/ of a clean Neovim (XDG dirs in a temp dir), the documented
--- build step (`nvim -l build.lua`, what the lazy.nvim spec's `build` runs),
+-- build step (`build.lua`: lazy.nvim loads it in a coroutine, by hand it is
+-- `nvim -l build.lua`),
 -- a config that calls setup(); then :checkhealth wasm_nvim has no errors
 -- and :Wasm list shows the example plugins.
 
@@ -75,4 +76,31 @@ T.test('without cargo, the build step says what to install', function()
   }):wait()
   T.ok(r.code ~= 0, 'fails')
   T.contains(r.stderr, 'cargo (Rust) is needed to build the library: install it from https://rustup.rs')
+end)
+
+T.test('as lazy.nvim runs it: loaded with loadfile in a coroutine, yielding progress', function()
+  local chunk = assert(loadfile(repo .. '/build.lua'))
+  local co = coroutine.create(chunk)
+  local messages, done, err = {}, false, nil
+  local function step() -- lazy resumes its build task from the main loop
+    local ok, msg = coroutine.resume(co)
+    if not ok then
+      err, done = msg, true
+    elseif coroutine.status(co) == 'dead' then
+      done = true
+    else
+      messages[#messages + 1] = msg
+      vim.defer_fn(step, 10)
+    end
+  end
+  local saved = vim.env.CARGO_TARGET_DIR
+  vim.env.CARGO_TARGET_DIR = env.CARGO_TARGET_DIR
+  step()
+  T.ok(not done, 'returned to the event loop while cargo runs')
+  vim.wait(600000, function()
+    return done
+  end, 20)
+  vim.env.CARGO_TARGET_DIR = saved
+  T.eq(err, nil)
+  T.contains(table.concat(messages, '\n'), 'wasm_nvim: cargo build', 'wasm_nvim: built ' .. repo .. '/lua/wasm_nvim.so')
 end)

@@ -31,10 +31,51 @@ T.test(':help wasm_nvim works once helptags are generated', function()
   vim.uv.fs_copyfile(T.root .. '/doc/wasm_nvim.txt', doc .. '/doc/wasm_nvim.txt')
   vim.cmd.helptags(doc .. '/doc')
   vim.opt.rtp:append(doc)
-  for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim.setup()', 'wasm_nvim-seed-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-errors' }) do
+  for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim-install', 'wasm_nvim.setup()', 'wasm_nvim-options', ':Wasm',
+    ':Wasm-reload', 'wasm_nvim-health', 'wasm_nvim-sdk-rust', 'wasm_nvim-sdk-zig', 'wasm_nvim-sdk-c', 'wasm_nvim-seed-abi',
+    'wasm_nvim-fast-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
+    'wasm_nvim-errors', 'wasm_nvim-troubleshooting' }) do
     vim.cmd.help(tag)
     T.eq(vim.bo.buftype, 'help', tag)
     T.eq(vim.fn.expand('%:t'), 'wasm_nvim.txt', tag)
     vim.cmd.helpclose()
   end
+end)
+
+T.test('every |link| in the help file leads to a tag', function()
+  local doc = vim.fn.tempname()
+  vim.fn.mkdir(doc .. '/doc', 'p')
+  vim.uv.fs_copyfile(T.root .. '/doc/wasm_nvim.txt', doc .. '/doc/wasm_nvim.txt')
+  vim.cmd.helptags(doc .. '/doc')
+  local tags = {}
+  for _, file in ipairs({ doc .. '/doc/tags', vim.env.VIMRUNTIME .. '/doc/tags' }) do
+    for _, line in ipairs(vim.fn.readfile(file)) do
+      tags[line:match('^[^\t]+')] = true
+    end
+  end
+  local text = table.concat(vim.fn.readfile(T.root .. '/doc/wasm_nvim.txt'), '\n')
+  local links = 0
+  for link in text:gmatch('|([^|%s]+)|') do
+    T.ok(tags[link], 'no help tag for |' .. link .. '|')
+    links = links + 1
+  end
+  T.ok(links > 30, 'links found: ' .. links)
+end)
+
+T.test('the help file parses as vimdoc without errors', function()
+  vim.cmd.edit(T.root .. '/doc/wasm_nvim.txt')
+  local tree = vim.treesitter.get_parser(0, 'vimdoc'):parse()[1]
+  local problems = {}
+  local function walk(node)
+    if node:type() == 'ERROR' or node:missing() then
+      problems[#problems + 1] = ('line %d: %s'):format(node:range() + 1, node:missing() and ('missing ' .. node:type()) or 'error')
+    elseif node:has_error() then
+      for child in node:iter_children() do
+        walk(child)
+      end
+    end
+  end
+  walk(tree:root())
+  T.eq(problems, {})
+  vim.cmd.bwipeout()
 end)
