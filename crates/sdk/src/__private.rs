@@ -1,5 +1,6 @@
 //! What `#[export]` expands to call. Not part of the API.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::sync::Once;
 
@@ -35,28 +36,28 @@ fn install_panic_hook() {
 /// returns the packed reply.
 pub fn export<A: DeserializeOwned>(ptr: u32, len: u32, arity: usize, f: impl FnOnce(A) -> u64) -> u64 {
     install_panic_hook();
-    // SAFETY: the host allocated the arguments with our `alloc(len)`.
-    let bytes = unsafe { sys::take(ptr, len) };
-    // No parameters: `A` is `()`, which msgpack writes as nil.
-    let bytes = if arity == 0 { vec![0xc0] } else { bytes };
-    let bytes = match if arity == 0 { Ok(bytes) } else { pad_args(&bytes, arity) } {
-        Ok(b) => b,
-        Err(e) => return fail(e),
-    };
-    match rmp_serde::from_slice::<A>(&bytes) {
+    let decoded = {
+        // SAFETY: the host allocated the arguments with our `alloc(len)`.
+        let bytes = unsafe { sys::Taken::new(ptr, len) };
+        match pad_args(&bytes, arity) {
+            Ok(args) => rmp_serde::from_slice::<A>(&args).map_err(|e| format!("bad arguments: {e}")),
+            Err(e) => Err(e),
+        }
+    }; // the arguments' buffer is freed before the function runs
+    match decoded {
         Ok(args) => f(args),
-        Err(e) => fail(format!("bad arguments: {e}")),
+        Err(e) => fail(e),
     }
 }
 
 /// A successful reply. Nil (`()`, `None`) is the empty buffer: nothing to
 /// allocate, copy or free.
 pub fn reply<T: Serialize>(value: T) -> u64 {
-    match rmp_serde::to_vec_named(&value) {
-        Ok(bytes) if bytes == [0xc0] => 0,
-        Ok(bytes) => sys::give(bytes, false),
+    sys::with_scratch(|buf| match rmp_serde::encode::write_named(buf, &value) {
+        Ok(()) if buf[..] == [0xc0] => 0,
+        Ok(()) => sys::give(buf.to_vec(), false),
         Err(e) => fail(format!("cannot encode the result: {e}")),
-    }
+    })
 }
 
 /// The body of an exported function without parameters: nothing to decode.
@@ -64,7 +65,7 @@ pub fn export0(ptr: u32, len: u32, f: impl FnOnce() -> u64) -> u64 {
     install_panic_hook();
     // SAFETY: the host allocated any arguments with our `alloc(len)`; they
     // are ignored (Lua passed some to a function that takes none).
-    drop(unsafe { sys::take(ptr, len) });
+    drop(unsafe { sys::Taken::new(ptr, len) });
     f()
 }
 
@@ -81,26 +82,30 @@ fn fail(message: impl Display) -> u64 {
     sys::give(message.to_string().into_bytes(), true)
 }
 
-/// Rewrites a msgpack array of `n < arity` elements as one of `arity`,
-/// the missing ones nil.
-fn pad_args(bytes: &[u8], arity: usize) -> Result<Vec<u8>, String> {
+/// The arguments as `A` reads them: a msgpack array of `n < arity`
+/// elements is rewritten as one of `arity`, the missing ones nil; no
+/// parameters (`A` is `()`) is nil.
+fn pad_args(bytes: &[u8], arity: usize) -> Result<Cow<'_, [u8]>, String> {
+    if arity == 0 {
+        return Ok(Cow::Borrowed(&[0xc0]));
+    }
     if bytes.is_empty() {
         let mut out = Vec::with_capacity(arity + 5);
         rmp::encode::write_array_len(&mut out, arity as u32).map_err(|e| e.to_string())?;
         out.resize(out.len() + arity, 0xc0);
-        return Ok(out);
+        return Ok(Cow::Owned(out));
     }
     let mut rd = bytes;
     let n = rmp::decode::read_array_len(&mut rd).map_err(|e| format!("arguments are not an array: {e}"))? as usize;
     if n >= arity {
-        return Ok(bytes.to_vec());
+        return Ok(Cow::Borrowed(bytes));
     }
     let header = bytes.len() - rd.len();
     let mut out = Vec::with_capacity(bytes.len() + arity - n + 4);
     rmp::encode::write_array_len(&mut out, arity as u32).map_err(|e| e.to_string())?;
     out.extend_from_slice(&bytes[header..]);
     out.resize(out.len() + arity - n, 0xc0);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 #[cfg(test)]
@@ -114,6 +119,7 @@ mod tests {
         let none: (Option<bool>,) = rmp_serde::from_slice(&pad_args(&[], 1).unwrap()).unwrap();
         assert_eq!(none, (None,));
         let extra = rmp_serde::to_vec(&(1, 2, 3)).unwrap();
-        assert_eq!(pad_args(&extra, 2).unwrap(), extra);
+        assert_eq!(pad_args(&extra, 2).unwrap(), &extra[..]);
+        assert_eq!(pad_args(&[], 0).unwrap(), &[0xc0][..]);
     }
 }

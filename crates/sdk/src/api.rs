@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Result;
-use crate::sys::{decode_result, encode_args};
+use crate::sys::{decode_result, with_args};
 
 /// An import of the fast ABI: `(args_ptr, args_len) -> packed result`.
 pub type Import = unsafe extern "C" fn(u32, u32) -> u64;
@@ -19,10 +19,8 @@ pub type Import = unsafe extern "C" fn(u32, u32) -> u64;
 /// result as `R`. For example, lines as raw bytes:
 /// `call::<Vec<serde_bytes::ByteBuf>>(sys::nvim_buf_get_lines, &(Buffer(0), 0, -1, true))`.
 pub fn call<R: DeserializeOwned>(import: Import, args: &impl Serialize) -> Result<R> {
-    let bytes = encode_args(args)?;
     // SAFETY: the buffer is valid for the call; the host copies it.
-    let packed = unsafe { import(bytes.as_ptr() as u32, bytes.len() as u32) };
-    decode_result(packed)
+    decode_result(with_args(args, |ptr, len| unsafe { import(ptr, len) })?)
 }
 
 /// Calls an import that takes no arguments.

@@ -69,9 +69,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// lua::<()>("vim.defer_fn(..., 100)", (Callback::new("later"),))?;
 /// ```
 pub fn lua<R: DeserializeOwned>(code: &str, args: impl Serialize) -> Result<R> {
-    let args = sys::encode_args(&args)?;
     // SAFETY: both buffers are valid for the call; the result is ours.
-    let packed = unsafe { sys::lua(code.as_ptr() as u32, code.len() as u32, args.as_ptr() as u32, args.len() as u32) };
+    let packed = sys::with_args(&args, |ptr, len| unsafe { sys::lua(code.as_ptr() as u32, code.len() as u32, ptr, len) })?;
     sys::decode_result(packed)
 }
 

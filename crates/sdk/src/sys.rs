@@ -59,24 +59,62 @@ pub extern "C" fn wasm_nvim_abi() -> u32 {
     1
 }
 
-/// Takes ownership of `len` bytes at `ptr` that the host allocated with
-/// `alloc(len)`.
-///
-/// # Safety
-/// `ptr`/`len` must describe such a buffer (or `len` must be 0).
-pub unsafe fn take(ptr: u32, len: u32) -> Vec<u8> {
-    if len == 0 {
-        return Vec::new();
+/// A buffer the host allocated with `alloc(len)` and handed over: read in
+/// place (no copy), freed when dropped.
+pub struct Taken {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Taken {
+    /// # Safety
+    /// `ptr`/`len` must describe such a buffer (or `len` must be 0).
+    pub unsafe fn new(ptr: u32, len: u32) -> Taken {
+        Taken { ptr: ptr as usize as *mut u8, len: len as usize }
     }
-    let mut out = Vec::with_capacity(len as usize);
-    // SAFETY: the host wrote `len` bytes at `ptr`; they are copied out, then
-    // the buffer is freed with the layout `alloc` used.
-    unsafe {
-        std::ptr::copy_nonoverlapping(ptr as usize as *const u8, out.as_mut_ptr(), len as usize);
-        out.set_len(len as usize);
-        std::alloc::dealloc(ptr as usize as *mut u8, layout(len as usize));
+}
+
+impl std::ops::Deref for Taken {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: `new`'s contract: `len` initialized bytes at `ptr`, ours.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
-    out
+}
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: allocated by `alloc(len)`, i.e. with `layout(len)`.
+            unsafe { std::alloc::dealloc(self.ptr, layout(self.len)) }
+        }
+    }
+}
+
+thread_local! {
+    /// Where arguments and results are encoded, so a call allocates nothing
+    /// for them (a nil result allocates nothing at all).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a cleared scratch buffer (a fresh one if the scratch is in
+/// use: a call nested inside another's encoding).
+pub fn with_scratch<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let out = f(&mut buf);
+            if buf.capacity() > 1 << 16 {
+                *buf = Vec::new(); // do not keep a big result's memory
+            }
+            out
+        }
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// Hands bytes to the host: `ptr | len << 32 | error << 63`. The host
@@ -91,22 +129,24 @@ pub fn give(bytes: Vec<u8>, error: bool) -> u64 {
     ptr | (len << 32) | (u64::from(error) << 63)
 }
 
-/// Serializes call arguments (a tuple becomes a msgpack array).
-pub fn encode_args(args: &impl Serialize) -> Result<Vec<u8>> {
-    let bytes = rmp_serde::to_vec_named(args).map_err(|e| Error::new(format!("cannot encode the arguments: {e}")))?;
-    // `()` encodes as nil: no arguments.
-    Ok(if bytes == [0xc0] { Vec::new() } else { bytes })
+/// Serializes call arguments (a tuple becomes a msgpack array) into the
+/// scratch buffer and calls `f(ptr, len)` with them; `()` is no arguments.
+pub fn with_args(args: &impl Serialize, f: impl FnOnce(u32, u32) -> u64) -> Result<u64> {
+    with_scratch(|buf| {
+        rmp_serde::encode::write_named(buf, args).map_err(|e| Error::new(format!("cannot encode the arguments: {e}")))?;
+        Ok(if buf[..] == [0xc0] { f(0, 0) } else { f(buf.as_ptr() as u32, buf.len() as u32) })
+    })
 }
 
 /// Reads a packed result the host returned: the value, or its error.
 pub fn decode_result<R: DeserializeOwned>(packed: u64) -> Result<R> {
     let (ptr, len, error) = (packed as u32, ((packed >> 32) & 0x7fff_ffff) as u32, packed >> 63 == 1);
     // SAFETY: the host allocated the result with our `alloc(len)`.
-    let bytes = unsafe { take(ptr, len) };
+    let bytes = unsafe { Taken::new(ptr, len) };
     if error {
         return Err(Error::new(String::from_utf8_lossy(&bytes).into_owned()));
     }
     // An empty buffer is nil.
-    let bytes = if bytes.is_empty() { vec![0xc0] } else { bytes };
-    rmp_serde::from_slice(&bytes).map_err(|e| Error::new(format!("unexpected result: {e}")))
+    let bytes: &[u8] = if bytes.is_empty() { &[0xc0] } else { &bytes };
+    rmp_serde::from_slice(bytes).map_err(|e| Error::new(format!("unexpected result: {e}")))
 }

@@ -159,7 +159,7 @@ pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[V
             }
             Payload::Bytes(bytes)
         }
-        Shape::Raw { params, result } => Payload::Numbers(raw::args(params, args)?, *result),
+        Shape::Raw { params, result } => Payload::Numbers(Box::new(raw::args(params, args)?), *result),
     };
     match plugin.call(rt, target, payload)? {
         Reply::None => Ok(Value::Nil),

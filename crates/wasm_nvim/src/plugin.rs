@@ -467,7 +467,7 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
             ctx.data_mut().raw_call = true;
             let mut slots = match arg {
                 Payload::Numbers(slots, _) => slots,
-                Payload::None => Slots::new(),
+                Payload::None => Box::new(Slots::new()),
                 Payload::Bytes(_) => return Err(Fault::Trap(Error::internal("a raw function needs numbers"))),
             };
             // SAFETY: the export's type was checked against its

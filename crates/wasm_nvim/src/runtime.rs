@@ -184,7 +184,8 @@ impl Runtime {
     /// Shows output taken with [`HostState::take_output`] in `:messages`.
     /// Call it with no borrow of the plugin held: it runs Lua (a user's
     /// `nvim_echo` autocmds or hooks may call the plugin again).
-    pub fn show_output(&self, output: Output) {
+    pub fn show_output(&self, output: Option<Output>) {
+        let Some(output) = output else { return };
         for (text, highlight) in [(output.stdout, "None"), (output.stderr, "WarningMsg")] {
             if let Some(text) = text {
                 self.journal(&output.plugin, if highlight == "None" { "stdout" } else { "stderr" }, &text);

@@ -101,9 +101,13 @@ impl HostState {
         }
     }
 
-    /// Takes what the guest printed since the last time.
-    pub fn take_output(&self) -> Output {
-        Output { plugin: self.plugin.clone(), stdout: self.stdout.drain(), stderr: self.stderr.drain() }
+    /// Takes what the guest printed since the last time, if anything
+    /// (checked first with two atomic loads: this runs on every call).
+    pub fn take_output(&self) -> Option<Output> {
+        if !self.stdout.has_output() && !self.stderr.has_output() {
+            return None;
+        }
+        Some(Output { plugin: self.plugin.clone(), stdout: self.stdout.drain(), stderr: self.stderr.drain() })
     }
 
     pub fn guest(&self) -> Result<&Guest> {
@@ -262,7 +266,9 @@ pub enum Payload {
     /// JSON (seed) or msgpack (fast ABI) bytes.
     Bytes(Vec<u8>),
     /// The arguments of a raw export (its result comes back in slot 0).
-    Numbers(Slots, Option<Num>),
+    /// Boxed: the slots are large and this path is the rare one (raw
+    /// calls normally take the FFI path), so the common variants stay small.
+    Numbers(Box<Slots>, Option<Num>),
 }
 
 /// What an export gave back.
@@ -271,7 +277,7 @@ pub enum Reply {
     None,
     Bytes(Vec<u8>),
     /// A raw export's result, if it has one.
-    Number(Slots),
+    Number(Box<Slots>),
 }
 
 /// The guest's side of the contract, looked up once per instance.

@@ -134,6 +134,9 @@ impl Values {
     /// Forgets every value: called when the outermost call into the plugin
     /// returns. Keeps a small allocation around for the next call.
     pub fn clear(&mut self) {
+        if self.slots.is_empty() {
+            return;
+        }
         if self.slots.capacity() > 1024 {
             self.slots = HashMap::new();
         } else {
