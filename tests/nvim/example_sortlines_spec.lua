@@ -4,20 +4,7 @@ T.rtp(T.root .. '/examples/rust-sortlines')
 local wasm = require('wasm_nvim')
 local sl = wasm.sortlines
 
-local function lines(buf)
-  return vim.api.nvim_buf_get_lines(buf or 0, 0, -1, true)
-end
-
---- A fresh buffer whose creation is its own undo step, unmodified.
-local function buffer(content)
-  local buf = T.buffer(content)
-  vim.bo[buf].modified = false
-  -- Setting 'undolevels' to itself closes the undo block (see :help
-  -- undo-break), so the next change is a separate undo step even though no
-  -- command boundary separates them in a script.
-  vim.bo[buf].undolevels = vim.bo[buf].undolevels
-  return buf
-end
+local lines, buffer = T.lines, T.fresh_buffer
 
 local function undo_break()
   vim.bo.undolevels = vim.bo.undolevels

@@ -6,18 +6,7 @@ T.rtp(T.root .. '/examples/rust-whitespace')
 
 local wasm = require('wasm_nvim')
 
-local function lines(buf)
-  return vim.api.nvim_buf_get_lines(buf or 0, 0, -1, true)
-end
-
---- A fresh buffer whose creation is its own undo step, unmodified.
-local function buffer(content)
-  local buf = T.buffer(content)
-  vim.bo[buf].modified = false
-  -- Setting 'undolevels' to itself closes the undo block (:help undo-break).
-  vim.bo[buf].undolevels = vim.bo[buf].undolevels
-  return buf
-end
+local lines, buffer = T.lines, T.fresh_buffer
 
 --- :write, quietly (no "written" message).
 local function write(file)

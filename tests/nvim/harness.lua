@@ -108,6 +108,23 @@ function T.buffer(lines)
   return buf
 end
 
+--- A buffer made with T.buffer whose creation is its own undo step, and
+--- unmodified: what a user's freshly opened file looks like.
+function T.fresh_buffer(lines)
+  local buf = T.buffer(lines)
+  vim.bo[buf].modified = false
+  -- Setting 'undolevels' to itself closes the undo block (:help
+  -- undo-break), so the next change is a separate undo step even though no
+  -- command boundary separates them in a script.
+  vim.bo[buf].undolevels = vim.bo[buf].undolevels
+  return buf
+end
+
+--- All lines of buffer `buf` (default: the current one).
+function T.lines(buf)
+  return vim.api.nvim_buf_get_lines(buf or 0, 0, -1, true)
+end
+
 --- A modified, unsaved buffer; returns a function asserting that Neovim
 --- still answers and that the buffer is exactly as it was.
 function T.unsaved_buffer()

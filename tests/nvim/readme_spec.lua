@@ -25,12 +25,18 @@ T.test('the README names the two commands, and CI runs its test command', functi
   T.contains(table.concat(vim.fn.readfile(T.root .. '/.ci/run'), '\n'), '\nmake test')
 end)
 
-T.test(':help wasm_nvim works once helptags are generated', function()
+--- The help file in a fresh runtime directory with its tags generated
+--- (what the build step does); returns that directory.
+local function help_dir()
   local doc = vim.fn.tempname()
   vim.fn.mkdir(doc .. '/doc', 'p')
   vim.uv.fs_copyfile(T.root .. '/doc/wasm_nvim.txt', doc .. '/doc/wasm_nvim.txt')
   vim.cmd.helptags(doc .. '/doc')
-  vim.opt.rtp:append(doc)
+  return doc
+end
+
+T.test(':help wasm_nvim works once helptags are generated', function()
+  vim.opt.rtp:append(help_dir())
   for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim-install', 'wasm_nvim.setup()', 'wasm_nvim-options', ':Wasm',
     ':Wasm-reload', 'wasm_nvim-health', 'wasm_nvim-sdk-rust', 'wasm_nvim-sdk-zig', 'wasm_nvim-sdk-c', 'wasm_nvim-seed-abi',
     'wasm_nvim-fast-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
@@ -43,10 +49,7 @@ T.test(':help wasm_nvim works once helptags are generated', function()
 end)
 
 T.test('every |link| in the help file leads to a tag', function()
-  local doc = vim.fn.tempname()
-  vim.fn.mkdir(doc .. '/doc', 'p')
-  vim.uv.fs_copyfile(T.root .. '/doc/wasm_nvim.txt', doc .. '/doc/wasm_nvim.txt')
-  vim.cmd.helptags(doc .. '/doc')
+  local doc = help_dir()
   local tags = {}
   for _, file in ipairs({ doc .. '/doc/tags', vim.env.VIMRUNTIME .. '/doc/tags' }) do
     for _, line in ipairs(vim.fn.readfile(file)) do
