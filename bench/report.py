@@ -143,6 +143,9 @@ def main() -> None:
     print(f"   RSS: Neovim {mem['rss_before_mb']:.1f} MiB, + library {mem['rss_library_mb'] - mem['rss_before_mb']:.1f} MiB, "
           f"+ {mem['plugins']} plugins {mem['rss_after_mb'] - mem['rss_library_mb']:.1f} MiB ({per:.2f} MiB each); "
           f"peak {mem['maxrss_mb']:.1f} MiB")
+    if "vm_size_mb" in mem:
+        print(f"   address space reserved: {mem['vm_size_mb'] / 1024:.1f} GiB (virtual, not resident: each plugin memory "
+              f"reserves 4 GiB so wasmtime needs no bounds checks)")
 
     print("\n7. Targets")
     for name, ok, detail in targets:

@@ -29,6 +29,8 @@ if mode ~= 'none' then
       rss_library_mb = rss_lib / 2 ^ 20,
       rss_after_mb = vim.uv.resident_set_memory() / 2 ^ 20,
       maxrss_mb = vim.uv.getrusage().maxrss / 1024,
+      -- address space (each memory reserves 4 GiB + guard, virtual only)
+      vm_size_mb = tonumber(io.open('/proc/self/status'):read('*a'):match('VmSize:%s*(%d+)')) / 1024,
     }))
     out:close()
   end
