@@ -31,7 +31,7 @@ end)
 T.test('what a plugin prints reaches :messages, stdout and stderr', function()
   wasm.conformance.print('line one\nline two')
   wasm.conformance.eprint('to stderr')
-  T.contains(T.messages(), 'line one\nline two', 'to stderr')
+  T.contains(T.messages(), 'conformance: line one\nline two', 'conformance: to stderr')
 end)
 
 T.test('option errors name the option', function()

@@ -23,9 +23,11 @@ local function later_if_fast(fn)
   end
 end
 
-function M.echo(text, hl)
+--- A plugin's output in :messages, after its name (so the user knows who
+--- printed it).
+function M.echo(plugin, text, hl)
   later_if_fast(function()
-    vim.api.nvim_echo({ { text, hl } }, true, {})
+    vim.api.nvim_echo({ { plugin .. ': ', 'Title' }, { text, hl } }, true, {})
   end)
 end
 

@@ -170,9 +170,10 @@ impl Nvim {
         Ok(self.helpers.call_function("ffi_wrap", (path, handle as f64, nargs, has_result, slow, flush))?)
     }
 
-    /// Shows a plugin's output in `:messages` (scheduled when in a fast event).
-    pub fn echo(&self, text: &str, highlight: &str) -> Result<()> {
-        Ok(self.helpers.call_function("echo", (text, highlight))?)
+    /// Shows a plugin's output in `:messages`, after its name (scheduled
+    /// when in a fast event).
+    pub fn echo(&self, plugin: &str, text: &str, highlight: &str) -> Result<()> {
+        Ok(self.helpers.call_function("echo", (plugin, text, highlight))?)
     }
 
     /// Warns when the repository's Lua files are another version.

@@ -191,7 +191,7 @@ impl Runtime {
                 self.journal(&output.plugin, if highlight == "None" { "stdout" } else { "stderr" }, &text);
                 // Output that cannot be shown must not turn a successful call
                 // into a failed one; there is nowhere better to report it.
-                let _ = self.nvim.echo(&text, highlight);
+                let _ = self.nvim.echo(&output.plugin, &text, highlight);
             }
         }
     }
