@@ -1,9 +1,10 @@
 -- The demo: loads the example plugins (Zig, Rust, C) into this headless
--- Neovim and shows what each one does. Run through `make demo`.
+-- Neovim and shows what each one does. Run through `make demo` (and by
+-- tests/nvim/demo_spec.lua, so it keeps working).
 local root = assert(vim.env.WASM_NVIM_ROOT)
 vim.opt.rtp:prepend(root)
-for _, dir in ipairs({ 'zig-wordcount', 'rust-sortlines', 'c-calc', 'rust-whitespace' }) do
-  vim.opt.rtp:append(root .. '/examples/' .. dir)
+for _, dir in ipairs(vim.fn.glob(root .. '/examples/*', false, true)) do
+  vim.opt.rtp:append(dir)
 end
 
 local function say(fmt, ...)
@@ -18,15 +19,20 @@ local function lines()
   return vim.api.nvim_buf_get_lines(0, 0, -1, true)
 end
 
+-- notifications (the reverse plugins report their count) show inline
+vim.notify = function(msg)
+  say('  vim.notify: %s', msg)
+end
+
 local wasm = require('wasm_nvim')
 local t0 = vim.uv.hrtime()
-wasm.setup()
+wasm.setup({ lazy = false }) -- load them all now, to list their functions
 local plugins = wasm.plugins()
 say('%s: wasm_nvim %s loaded %d plugins in %.0f ms:', vim.fn.execute('version'):match('NVIM v[^\n]+'), wasm.version,
   #plugins, (vim.uv.hrtime() - t0) / 1e6)
 for _, p in ipairs(plugins) do
-  say('  %-10s %s  (%s)', p.name, vim.fn.fnamemodify(p.path, ':~:.'),
-    table.concat(vim.tbl_map(function(f) return f.name end, p.functions), ', '))
+  say('  %-12s %-4s %s  (%s)', p.name, p.abi or p.state, vim.fn.fnamemodify(p.path, ':~:.'),
+    table.concat(vim.tbl_map(function(f) return f.name end, p.functions or {}), ', '))
 end
 
 say('\n== wordcount (Zig): statistics of the current buffer')
@@ -65,6 +71,13 @@ say(':write ran the BufWritePre callback; file is now %s', show(vim.fn.readfile(
 say('b:trailing_whitespace = %s; :Whitespace completions for "t": %s', show(vim.b.trailing_whitespace),
   show(vim.fn.getcompletion('Whitespace t', 'cmdline')))
 
+say('\n== reverse: the same plugin written with the Rust, Zig and C SDKs (fast ABI)')
+for _, name in ipairs({ 'reverse_rust', 'reverse_zig', 'reverse_c' }) do
+  vim.api.nvim_buf_set_lines(0, 0, -1, true, { 'one', 'two', 'three', 'four' })
+  local n = wasm[name].reverse(2, 4)
+  say('wasm.%s.reverse(2, 4) -> %s; buffer: %s', name, n, show(lines()))
+end
+
 say('\n== errors are Lua errors naming plugin and function; Neovim carries on')
 local ok, err = pcall(wasm.sortlines.sort_text, { lines = { 'x' }, reverse = 'yes' })
 say('sort_text with a bad option -> %s', ok and show(err) or err)
@@ -77,3 +90,5 @@ for _ = 1, 10000 do
   wasm.calc.calc('1+2*3')
 end
 say('%.2f us per call', (vim.uv.hrtime() - started) / 1e3 / 10000)
+-- what the plugins printed is shown above; do not print it again on exit
+vim.cmd('silent messages clear')
