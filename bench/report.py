@@ -124,7 +124,9 @@ def main() -> None:
 
     print("\n   A list of 100,000 80-char strings into a plugin and back (ms), no API calls:")
     lf, ls, lj = med("list.100k.wasm_fast"), med("list.100k.wasm_seed"), med("list.100k.vim_json")
-    print(f"   fast ABI {lf:7.1f}   seed ABI (JSON) {ls:7.1f}   seed/fast {ls / lf:5.2f}x   (vim.json encode+decode alone {lj:.1f})")
+    lfn = med("list.100k.vim_fn_json")
+    print(f"   fast ABI {lf:7.1f}   seed ABI (JSON) {ls:7.1f}   seed/fast {ls / lf:5.2f}x   (encode+decode alone, no wasm: "
+          f"vim.json {lj:.1f}, vim.fn.json_* {lfn:.1f}; fast ABI vs vim.fn.json_* {lfn / lf:.1f}x)")
     targets.append(("100k-string list: fast ABI >= 10x faster than seed JSON", ls / lf >= 10, f"{ls / lf:.2f}x"))
 
     print("\n5. Startup")

@@ -141,6 +141,9 @@ do
   check(#measure('list.100k.wasm_fast', 5, function() return k.echo_lines(list) end), 1e5, 'fast echo')
   check(#measure('list.100k.wasm_seed', 5, function() return s.echo(list) end), 1e5, 'seed echo')
   check(#measure('list.100k.vim_json', 5, function() return vim.json.decode(vim.json.encode(list)) end), 1e5, 'vim.json')
+  -- what the seed's original host did for every value
+  check(#measure('list.100k.vim_fn_json', 5, function() return vim.fn.json_decode(vim.fn.json_encode(list)) end), 1e5,
+    'vim.fn.json')
 end
 
 -- Memory -----------------------------------------------------------------------
