@@ -62,6 +62,10 @@ for _, p in ipairs(plugins) do
         vim.cmd('2,4' .. p.command)
       end)
       T.eq(vim.api.nvim_buf_get_lines(buf, 0, -1, true), { '1', '4', '3', '2' })
+      T.notified(function()
+        vim.cmd(p.command) -- no range: the whole buffer
+      end)
+      T.eq(vim.api.nvim_buf_get_lines(buf, 0, -1, true), { '2', '3', '4', '1' })
     end)
   end
 end

@@ -1,5 +1,5 @@
--- :[range]ReverseC  reverses the lines of the range (default: the current
--- line) with the C plugin wasm/reverse_c.wasm (namespace "reverse_c").
+-- :[range]ReverseC  reverses the lines of the range (default: the whole
+-- buffer, like :sort) with the C plugin wasm/reverse_c.wasm (namespace "reverse_c").
 if vim.g.loaded_wasm_reverse_c then
   return
 end
@@ -10,4 +10,4 @@ vim.api.nvim_create_user_command('ReverseC', function(opts)
   if not ok then
     vim.notify(tostring(err), vim.log.levels.ERROR)
   end
-end, { range = true, desc = 'Reverse the lines of the range (C plugin)' })
+end, { range = '%', desc = 'Reverse the lines of the range (C plugin)' })

@@ -1,5 +1,5 @@
--- :[range]ReverseZig   reverses the lines of the range (default: the
---                      current line) with the Zig SDK example plugin.
+-- :[range]ReverseZig   reverses the lines of the range (default: the whole
+--                      buffer, like :sort) with the Zig SDK example plugin.
 if vim.g.loaded_reverse_zig then
   return
 end
@@ -10,4 +10,4 @@ vim.api.nvim_create_user_command('ReverseZig', function(opts)
   if not ok then
     vim.notify(tostring(err), vim.log.levels.ERROR)
   end
-end, { range = true, desc = 'Reverse the lines of the range (wasm_nvim zig-reverse example)' })
+end, { range = '%', desc = 'Reverse the lines of the range (wasm_nvim zig-reverse example)' })
