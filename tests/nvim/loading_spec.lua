@@ -72,3 +72,39 @@ T.test('plugins() describes each plugin', function()
   table.sort(names)
   T.eq(names, { 'conformance', 'my-plugin' })
 end)
+
+T.test('a plugin directory added to the runtimepath after setup() works without another setup()', function()
+  wasm.setup({ plugins = { late_off = { enabled = false } } })
+  local before = wasm.conformance
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. '/wasm', 'p')
+  vim.uv.fs_copyfile(T.build .. '/hello/wasm/hello.wasm', dir .. '/wasm/late.wasm')
+  vim.uv.fs_copyfile(T.build .. '/hello/wasm/hello.wasm', dir .. '/wasm/late_off.wasm')
+  T.eq(rawget(wasm, 'late'), nil, 'not known yet')
+  vim.opt.rtp:append(dir) -- what a plugin manager does when it loads a plugin on demand (:packadd)
+  T.eq(wasm.late.greet('later'), 'Hello, later!')
+  T.eq(wasm.late_off, nil, 'disabled in setup() stays off')
+  T.eq(wasm.conformance, before, 'the plugins already loaded are untouched')
+  local names = vim.tbl_map(function(p)
+    return p.name
+  end, wasm.plugins())
+  T.ok(vim.tbl_contains(names, 'late') and not vim.tbl_contains(names, 'late_off'), vim.inspect(names))
+  vim.opt.rtp:remove(dir)
+end)
+
+T.test(':Wasm list and plugins() see a directory added after setup() before it is used', function()
+  wasm.setup()
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. '/wasm', 'p')
+  vim.uv.fs_copyfile(T.build .. '/hello/wasm/hello.wasm', dir .. '/wasm/later2.wasm')
+  vim.opt.rtp:append(dir)
+  local found
+  for _, p in ipairs(wasm.plugins()) do
+    if p.name == 'later2' then
+      found = p
+    end
+  end
+  T.ok(found, 'listed')
+  T.eq(found.state, 'not loaded')
+  vim.opt.rtp:remove(dir)
+end)

@@ -3,6 +3,7 @@
 //! `reload()` replaces one (or all) from disk, releasing what the old one
 //! registered with callbacks.
 
+use std::path::Path;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::module;
 use crate::options::Options;
 use crate::plugin::Plugin;
-use crate::registry::{self, Entry, Found, State};
+use crate::registry::{self, Candidate, Entry, Found, State};
 use crate::runtime::Runtime;
 
 /// `setup(opts)`: validates the options, discovers every `wasm/*.wasm` on
@@ -37,13 +38,7 @@ pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
             Found::Load(c) if !opts.plugin(&c.name).enabled => {
                 rt.log(|| format!("skipping '{}': disabled in setup()", c.name));
             }
-            Found::Load(c) => entries.push(Entry {
-                limits: opts.limits_for(&c.name, &data_root),
-                name: c.name,
-                path: c.path,
-                state: State::Pending,
-                load_ms: None,
-            }),
+            Found::Load(c) => entries.push(pending(&opts, c, &data_root)),
             Found::Shadowed { path, by } => rt.log(|| {
                 format!("skipping {}: same name as {}, which comes first on the runtimepath", path.display(), by.display())
             }),
@@ -72,9 +67,40 @@ pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
     Ok(())
 }
 
+fn pending(opts: &Options, c: Candidate, data_root: &Path) -> Entry {
+    Entry { limits: opts.limits_for(&c.name, data_root), name: c.name, path: c.path, state: State::Pending, load_ms: None }
+}
+
+/// Adds the plugins whose directories joined the runtimepath since
+/// `setup()` (a plugin manager loading one on demand, `:packadd`), so they
+/// work without another `setup()`. Plugins already known are untouched.
+pub fn discover_added(rt: &'static Runtime) -> Result<()> {
+    if !rt.set_up.get() {
+        return Ok(());
+    }
+    let files = rt.nvim.runtime_wasm_files()?;
+    let data_root = rt.nvim.data_root()?;
+    let opts = rt.options.borrow();
+    let mut registry = rt.registry.borrow_mut();
+    for found in registry::discover(&files) {
+        if let Found::Load(c) = found
+            && registry.entry(&c.name).is_none()
+            && opts.plugin(&c.name).enabled
+        {
+            rt.log(|| format!("found '{}' ({}) after setup()", c.name, c.path.display()));
+            registry.add(pending(&opts, c, &data_root));
+        }
+    }
+    Ok(())
+}
+
 /// Loads plugin `name` if it is not loaded yet and puts its table into the
-/// module; returns the table, or `None` for a name that is no plugin.
+/// module; returns the table, or `None` for a name that is no plugin (after
+/// looking for plugins added to the runtimepath since `setup()`).
 pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>> {
+    if rt.registry.borrow().entry(name).is_none() {
+        discover_added(rt)?;
+    }
     let (path, limits) = {
         let mut registry = rt.registry.borrow_mut();
         let Some(entry) = registry.entry_mut(name) else { return Ok(None) };

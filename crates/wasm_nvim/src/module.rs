@@ -38,6 +38,9 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     module.set("reload", rt.nvim.wrap(reload).map_err(into_lua)?)?;
     module.set("plugins", lua.create_function(move |lua, ()| {
         ensure_setup(rt, lua);
+        if let Err(e) = lifecycle::discover_added(rt) {
+            rt.warn(&format!("wasm_nvim: {e}"));
+        }
         plugins_info(rt, lua)
     })?)?;
     module.set("_status", lua.create_function(move |lua, ()| status(rt, lua))?)?;

@@ -84,6 +84,14 @@ impl Registry {
         })
     }
 
+    /// Adds a plugin found after `setup()` (its directory joined the
+    /// runtimepath later, e.g. a plugin manager loaded it on demand).
+    pub fn add(&mut self, entry: Entry) {
+        if self.entry(&entry.name).is_none() {
+            self.entries.push(entry);
+        }
+    }
+
     /// Replaces every entry; returns the plugins that were loaded.
     pub fn replace(&mut self, entries: Vec<Entry>) -> Vec<Rc<Plugin>> {
         let old = std::mem::replace(&mut self.entries, entries);
