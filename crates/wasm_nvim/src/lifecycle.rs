@@ -79,17 +79,26 @@ pub fn discover_added(rt: &'static Runtime) -> Result<()> {
         return Ok(());
     }
     let files = rt.nvim.runtime_wasm_files()?;
+    let added: Vec<Candidate> = {
+        let opts = rt.options.borrow();
+        let registry = rt.registry.borrow();
+        registry::discover(&files)
+            .into_iter()
+            .filter_map(|found| match found {
+                Found::Load(c) if registry.entry(&c.name).is_none() && opts.plugin(&c.name).enabled => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    if added.is_empty() {
+        return Ok(()); // the usual case: nothing new, no more work
+    }
     let data_root = rt.nvim.data_root()?;
-    let opts = rt.options.borrow();
-    let mut registry = rt.registry.borrow_mut();
-    for found in registry::discover(&files) {
-        if let Found::Load(c) = found
-            && registry.entry(&c.name).is_none()
-            && opts.plugin(&c.name).enabled
-        {
-            rt.log(|| format!("found '{}' ({}) after setup()", c.name, c.path.display()));
-            registry.add(pending(&opts, c, &data_root));
-        }
+    for c in added {
+        // logged with no borrow held: logging runs Lua (vim.notify)
+        rt.log(|| format!("found '{}' ({}) after setup()", c.name, c.path.display()));
+        let entry = pending(&rt.options.borrow(), c, &data_root);
+        rt.registry.borrow_mut().add(entry);
     }
     Ok(())
 }

@@ -168,7 +168,7 @@ pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[V
         Reply::None => Ok(Value::Nil),
         Reply::Bytes(bytes) => match spec.shape {
             Shape::Seed { .. } => conv.from_json(lua, &bytes),
-            _ => rt.nvim.msgpack_decode(&bytes, None),
+            _ => rt.nvim.msgpack_decode(&bytes),
         }
         .map_err(|e| e.context("result")),
         Reply::Number(slots) => Ok(match &spec.shape {

@@ -302,10 +302,32 @@ impl Nvim {
         })
     }
 
-    /// Decodes msgpack into a Lua value; with `maker`, callback maps become
-    /// functions.
-    pub fn msgpack_decode(&self, bytes: &[u8], maker: Option<&Maker>) -> Result<Value> {
-        let functions = self.callback_functions(bytes, maker)?;
+    /// Decodes msgpack into a Lua value.
+    pub fn msgpack_decode(&self, bytes: &[u8]) -> Result<Value> {
+        self.decode_with(bytes, &[])
+    }
+
+    /// The msgpack arguments of a fast-ABI import as Lua values, their
+    /// callback maps made into functions by `maker`; `None` when they hold
+    /// no callback (the raw C-API path needs no values then).
+    fn callback_args(&self, args: &[u8], maker: &Maker) -> Result<Option<Vec<Value>>> {
+        let names = msgpack::callback_names(args)?;
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let functions = names
+            .iter()
+            .map(|name| maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e)))
+            .collect::<Result<Vec<_>>>()?;
+        match self.decode_with(args, &functions)? {
+            Value::Table(t) => Ok(Some(t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?)),
+            _ => Err(Error::value("arguments must be an array")),
+        }
+    }
+
+    /// Decodes msgpack; with `functions` (the callbacks of its callback
+    /// maps, in order), those maps become the functions.
+    fn decode_with(&self, bytes: &[u8], functions: &[Value]) -> Result<Value> {
         let refs = &self.refs;
         self.lua.exec_raw_lua(|raw| {
             // SAFETY: the callback functions are pushed first, the value
@@ -316,7 +338,7 @@ impl Nvim {
                         return Err(Error::value("Lua stack overflow"));
                     }
                     let base = ffi::lua_gettop(l);
-                    for f in &functions {
+                    for f in functions {
                         raw.push_value(f)?;
                     }
                     if bytes.is_empty() {
@@ -324,7 +346,7 @@ impl Nvim {
                         return Ok(Value::Nil);
                     }
                     let mut sink = LuaSink { l, refs, callbacks_at: base + 1, next_callback: 0 };
-                    let mut p = Parser::new(bytes, maker.is_some());
+                    let mut p = Parser::new(bytes, !functions.is_empty());
                     let parsed = p.value(&mut sink, 0).and_then(|()| {
                         if p.at_end() { Ok(()) } else { Err("bytes after the value".into()) }
                     });
@@ -339,14 +361,6 @@ impl Nvim {
         })
     }
 
-    fn callback_functions(&self, bytes: &[u8], maker: Option<&Maker>) -> Result<Vec<Value>> {
-        let Some(maker) = maker else { return Ok(Vec::new()) };
-        msgpack::callback_names(bytes)?
-            .iter()
-            .map(|name| maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e)))
-            .collect()
-    }
-
     /// `nvim.<api function>` of the fast ABI: calls API function `index`
     /// with a msgpack array of arguments and appends the msgpack result to
     /// `out`. Without callbacks it stays on the raw C API; with them it
@@ -356,12 +370,7 @@ impl Nvim {
         if api.func.is_none() {
             return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
         }
-        if !msgpack::callback_names(args)?.is_empty() {
-            let values = match self.msgpack_decode(args, Some(maker))? {
-                Value::Table(t) => t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?,
-                Value::Nil => Vec::new(),
-                _ => return Err(Error::value("arguments must be an array")),
-            };
+        if let Some(values) = self.callback_args(args, maker)? {
             let (result, registered) = self.call_api_values(index, values, maker)?;
             self.encode_result(&result, api.handle, out)?;
             return Ok(registered);
@@ -434,12 +443,8 @@ impl Nvim {
     /// first result to `out`.
     pub fn run_chunk_msgpack(&self, plugin: &str, code: &[u8], args: &[u8], maker: &Maker, out: &mut Vec<u8>) -> Result<()> {
         let func = self.chunk(plugin, code)?;
-        if msgpack::callback_names(args)?.is_empty() {
+        let Some(values) = self.callback_args(args, maker)? else {
             return self.call_raw(func, args, Some(None), out);
-        }
-        let values = match self.msgpack_decode(args, Some(maker))? {
-            Value::Table(t) => t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?,
-            _ => Vec::new(),
         };
         // SAFETY: pushes the chunk, which exec_raw returns.
         let f: Function = unsafe {
