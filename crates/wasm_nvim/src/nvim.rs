@@ -260,12 +260,19 @@ impl Nvim {
         Ok((json, registered))
     }
 
+    /// API function `index` and its Lua function, if Lua can call it.
+    fn lua_api(&self, index: usize) -> Result<(&ApiFunction, &Function)> {
+        let api = self.api(index)?;
+        let func = api
+            .func
+            .as_ref()
+            .ok_or_else(|| Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)))?;
+        Ok((api, func))
+    }
+
     /// Calls API function `index` with decoded arguments.
     pub fn call_api_values(&self, index: usize, args: Vec<Value>, maker: &Maker) -> Result<(Value, Option<Resource>)> {
-        let api = self.api(index)?;
-        let Some(func) = &api.func else {
-            return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
-        };
+        let (api, func) = self.lua_api(index)?;
         if maker.made() == 0 {
             let result: Value = func.call(MultiValue::from_vec(args)).map_err(|e| Error::from_lua(&e))?;
             return Ok((result, None));
@@ -277,6 +284,15 @@ impl Nvim {
 
     /// Encodes Lua values as msgpack (an array of them with `as_array`).
     pub fn msgpack_encode(&self, values: &[Value], as_array: bool, out: &mut Vec<u8>) -> Result<()> {
+        self.encode_with(values, as_array, None, out)
+    }
+
+    /// Encodes an API function's result; `handle`: its handle type, if any.
+    fn encode_result(&self, result: &Value, handle: Option<(Handle, bool)>, out: &mut Vec<u8>) -> Result<()> {
+        self.encode_with(std::slice::from_ref(result), false, handle, out)
+    }
+
+    fn encode_with(&self, values: &[Value], as_array: bool, handle: Option<(Handle, bool)>, out: &mut Vec<u8>) -> Result<()> {
         let refs = &self.refs;
         self.lua.exec_raw_lua(|raw| {
             // SAFETY: the values are pushed inside the protected frame,
@@ -292,7 +308,7 @@ impl Nvim {
                     for (i, v) in values.iter().enumerate() {
                         raw.push_value(v)?;
                         let top = ffi::lua_gettop(l);
-                        let r = msgpack::encode(l, refs, top, None, out);
+                        let r = msgpack::encode(l, refs, top, handle, out);
                         ffi::lua_settop(l, top - 1);
                         r.map_err(|e| Error::value(if as_array { format!("{e} (argument {})", i + 1) } else { e }))?;
                     }
@@ -366,10 +382,7 @@ impl Nvim {
     /// `out`. Without callbacks it stays on the raw C API; with them it
     /// goes through `call_api_values`, which tracks what they register.
     pub fn call_api_msgpack(&self, index: usize, args: &[u8], maker: &Maker, out: &mut Vec<u8>) -> Result<Option<Resource>> {
-        let api = self.api(index)?;
-        if api.func.is_none() {
-            return Err(Error::lua(format!("{} is not available to Lua (RPC-only or deprecated)", api.name)));
-        }
+        let (api, _) = self.lua_api(index)?;
         if let Some(values) = self.callback_args(args, maker)? {
             let (result, registered) = self.call_api_values(index, values, maker)?;
             self.encode_result(&result, api.handle, out)?;
@@ -377,22 +390,6 @@ impl Nvim {
         }
         self.call_raw(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
         Ok(None)
-    }
-
-    fn encode_result(&self, result: &Value, handle: Option<(Handle, bool)>, out: &mut Vec<u8>) -> Result<()> {
-        let refs = &self.refs;
-        self.lua.exec_raw_lua(|raw| {
-            // SAFETY: the result is pushed, encoded, popped.
-            unsafe {
-                protected(raw.state(), |l| -> Result<()> {
-                    raw.push_value(result)?;
-                    let top = ffi::lua_gettop(l);
-                    let r = msgpack::encode(l, refs, top, handle, out);
-                    ffi::lua_settop(l, top - 1);
-                    r.map_err(Error::value)
-                })?
-            }
-        })
     }
 
     /// Calls the function under registry reference `func` with a msgpack

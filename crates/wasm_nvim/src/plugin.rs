@@ -298,11 +298,7 @@ impl Plugin {
             },
             Err(trap) => {
                 *slot = Slot::Empty;
-                let e = Error::from_wasm(trap);
-                FfiOutcome::Error(match panicked {
-                    Some(message) => Error::new(Kind::Trap, format!("the plugin panicked: {message}\n{e}")),
-                    None => e,
-                })
+                FfiOutcome::Error(trap_error(Error::from_wasm(trap), panicked))
             }
         };
         match (self.note_timeout(timed_out), outcome) {
@@ -392,15 +388,21 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Pa
         Ok(Err(Fault::Guest(e))) => return Err(e),
         Ok(Err(Fault::Trap(e))) | Err(e) => {
             state.poisoned = true;
-            return Err(match panicked {
-                Some(message) => Error::new(Kind::Trap, format!("the plugin panicked: {message}\n{e}")),
-                None => e,
-            });
+            return Err(trap_error(e, panicked));
         }
     };
     match refused {
         Some(message) => Err(Error::new(Kind::Plugin, message)),
         None => Ok(reply),
+    }
+}
+
+/// A trap's error, led by the panic message the plugin sent before it
+/// trapped (`nvim.panic`), if it sent one.
+fn trap_error(e: Error, panicked: Option<String>) -> Error {
+    match panicked {
+        Some(message) => Error::new(Kind::Trap, format!("the plugin panicked: {message}\n{e}")),
+        None => e,
     }
 }
 

@@ -18,7 +18,8 @@ use wasmtime::{Caller, Linker};
 
 use crate::callbacks::Maker;
 use crate::error::{Error, Kind, Result};
-use crate::runtime::{self, Runtime};
+use super::seed::api_name;
+use crate::runtime::Runtime;
 use crate::state::{HostState, Packed, read_bytes};
 
 /// The import module name of the fast ABI.
@@ -29,16 +30,16 @@ pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) 
     for (index, f) in api.iter().enumerate() {
         linker.func_wrap(MODULE, &f.name, move |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
             let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
-            let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(rt_name(index))))?;
+            let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?;
             call(&mut caller, &|rt, maker, out| {
                 // the error the plugin gets names the function, as in the seed ABI
-                let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(rt_name(index)))?;
+                let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
                 if let Some(resource) = registered {
                     rt.track(maker.key, resource);
                 }
                 Ok(())
             })
-            .map_err(|e| wasmtime::Error::new(e.context(rt_name(index))))
+            .map_err(|e| wasmtime::Error::new(e.context(api_name(index))))
         })?;
     }
     linker.func_wrap(
@@ -64,10 +65,6 @@ pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) 
         Ok(())
     })?;
     Ok(())
-}
-
-fn rt_name(index: usize) -> String {
-    runtime::get().ok().and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone())).unwrap_or_default()
 }
 
 type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + 'a;

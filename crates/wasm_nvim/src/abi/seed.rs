@@ -160,7 +160,8 @@ fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_ar
     Ok(())
 }
 
-fn api_name(index: usize) -> String {
+/// The name of API function `index`, for errors.
+pub(crate) fn api_name(index: usize) -> String {
     runtime::get()
         .ok()
         .and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone()))
