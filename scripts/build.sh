@@ -38,8 +38,9 @@ build_test_plugins() {
   # A second, independent copy: plugin B in the cross-plugin specs.
   mkdir -p "$BUILD/conformance2/wasm"
   cp "$BUILD/conformance/wasm/conformance.wasm" "$BUILD/conformance2/wasm/conformance2.wasm"
-  # The running Neovim's API, for the fixture that imports all of it.
-  "$NVIM_BIN" --headless -u NONE -i NONE \
+  # The newest (pinned) Neovim's API, for the fixture that imports all of
+  # it: on an older Neovim it must load too.
+  "$PINNED_NVIM" --headless -u NONE -i NONE \
     -c 'lua io.stdout:write(vim.json.encode(vim.fn.api_info()))' -c 'qa!' >"$BUILD/api_info.json"
   "$CARGO" run --release --locked -q -p fixtures -- "$BUILD" "$BUILD/api_info.json" >&2
 }

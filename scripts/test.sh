@@ -28,31 +28,38 @@ if [ $build = 1 ]; then
   fi
 fi
 
-echo "== specs in headless Neovim: $("$NVIM_BIN" --version | head -n 1)"
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
-export XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
-  XDG_STATE_HOME="$scratch/state" XDG_CACHE_HOME="$scratch/cache"
-export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_BUILD="$BUILD"
-
+# Each spec file in its own headless Neovim, on every Neovim in NVIMS (the
+# stable release and the pinned nightly; NVIM=... picks one).
+export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_BUILD="$BUILD" WASM_NVIM_PINNED="$PINNED_NVIM"
 failed=()
 ran=0
-for spec in tests/nvim/*_spec.lua; do
-  name="$(basename "$spec" _spec.lua)"
-  if [ ${#filters[@]} -gt 0 ]; then
-    match=0
-    for f in "${filters[@]}"; do [[ "$name" == *"$f"* ]] && match=1; done
-    [ $match = 1 ] || continue
-  fi
-  ran=$((ran + 1))
-  if ! timeout 300 "$NVIM_BIN" --headless -u NONE -i NONE -l tests/nvim/harness.lua "$spec"; then
-    failed+=("$name")
-  fi
+for nvim in "${NVIMS[@]}"; do
+  version="$("$nvim" --version | head -n 1)"
+  echo "== specs in headless Neovim: $version"
+  scratch="$(mktemp -d)"
+  export XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
+    XDG_STATE_HOME="$scratch/state" XDG_CACHE_HOME="$scratch/cache"
+  started=$SECONDS
+  for spec in tests/nvim/*_spec.lua; do
+    name="$(basename "$spec" _spec.lua)"
+    if [ ${#filters[@]} -gt 0 ]; then
+      match=0
+      for f in "${filters[@]}"; do [[ "$name" == *"$f"* ]] && match=1; done
+      [ $match = 1 ] || continue
+    fi
+    ran=$((ran + 1))
+    if ! timeout 300 "$nvim" --headless -u NONE -i NONE -l tests/nvim/harness.lua "$spec"; then
+      failed+=("$name ($version)")
+    fi
+  done
+  rm -rf "$scratch"
+  echo "== $version: specs took $((SECONDS - started)) s"
 done
 
 if [ $ran = 0 ]; then echo "no spec matched: ${filters[*]}"; exit 1; fi
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "FAILED specs: ${failed[*]}"
+  printf 'FAILED specs:\n'
+  printf '  %s\n' "${failed[@]}"
   exit 1
 fi
-echo "all $ran spec files passed"
+echo "all $ran spec runs passed (${#NVIMS[@]} Neovim(s))"

@@ -54,7 +54,7 @@ T.test('functionality names an export that is missing or has another shape', fun
 end)
 
 T.test('an import the host does not define, and a start function that traps', function()
-  skipped('unknown_import', 'unknown import: `host::nvim_no_such_function` has not been defined')
+  skipped('unknown_import', 'unknown import: `host::no_such_import` has not been defined')
   skipped('start_trap', 'instantiating: wasm trap', 'boom')
 end)
 

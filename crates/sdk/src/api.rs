@@ -29,6 +29,37 @@ pub fn call0<R: DeserializeOwned>(import: Import) -> Result<R> {
     decode_result(unsafe { import(0, 0) })
 }
 
+/// Whether this Neovim has API function `name` and a plugin can call it.
+/// A plugin runs on every Neovim its users have: ask before calling a
+/// function newer than the oldest one you support (calling a missing one
+/// is an error naming the Neovim it needs, not a crash).
+///
+/// ```ignore
+/// if api::has("nvim_ui_send") { api::nvim_ui_send("...")?; }
+/// ```
+pub fn has(name: &str) -> bool {
+    // SAFETY: the host reads `name` during the call only.
+    unsafe { crate::sys::has(name.as_ptr() as u32, name.len() as u32) == 1 }
+}
+
+/// The running Neovim's version and API level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub major: u16,
+    pub minor: u16,
+    pub patch: u16,
+    /// What `since` in the API metadata (and in these bindings' docs) counts.
+    pub api_level: u16,
+}
+
+/// The running Neovim's version and API level.
+pub fn version() -> Version {
+    // SAFETY: takes and touches nothing.
+    let packed = unsafe { crate::sys::version() };
+    let field = |shift: u32| (packed >> shift) as u16;
+    Version { major: field(48), minor: field(32), patch: field(16), api_level: field(0) }
+}
+
 /// Declares the raw imports, module `"nvim"` (stubs that fail outside wasm).
 macro_rules! imports {
     ($($name:ident),* $(,)?) => {

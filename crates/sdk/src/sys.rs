@@ -11,6 +11,8 @@ use crate::{Error, Result};
 unsafe extern "C" {
     pub fn lua(code_ptr: u32, code_len: u32, args_ptr: u32, args_len: u32) -> u64;
     pub fn panic(ptr: u32, len: u32);
+    pub fn has(name_ptr: u32, name_len: u32) -> i32;
+    pub fn version() -> u64;
 }
 
 /// Outside wasm (`cargo test`, docs) there is no Neovim to call.
@@ -21,6 +23,16 @@ pub unsafe fn lua(_: u32, _: u32, _: u32, _: u32) -> u64 {
 
 #[cfg(not(target_arch = "wasm32"))]
 pub unsafe fn panic(_: u32, _: u32) {}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub unsafe fn has(_: u32, _: u32) -> i32 {
+    0
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub unsafe fn version() -> u64 {
+    0
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 pub fn not_in_wasm() -> u64 {

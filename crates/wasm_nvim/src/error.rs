@@ -32,6 +32,8 @@ pub enum Kind {
     Internal,
     /// The plugin reported a failure itself (`set_error`); its own words.
     Plugin,
+    /// The plugin called an API function the running Neovim does not have.
+    Unavailable,
 }
 
 impl Kind {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Limit => "limit exceeded: ",
             Kind::Internal => "internal error (please report): ",
             Kind::Plugin => "",
+            Kind::Unavailable => "",
         }
     }
 }

@@ -67,9 +67,12 @@ end
 
 local fallback = { nvim_exec_lua = exec_lua, nvim_execute_lua = exec_lua }
 
+-- The running Neovim's API functions and version (api_info() is slow:
+-- read once).
 function M.api_functions()
+  local info = vim.fn.api_info()
   local out = {}
-  for _, f in ipairs(vim.fn.api_info().functions) do
+  for _, f in ipairs(info.functions) do
     out[#out + 1] = {
       name = f.name,
       takes_args = #f.parameters > 0,
@@ -77,7 +80,10 @@ function M.api_functions()
       func = vim.api[f.name] or fallback[f.name],
     }
   end
-  return out
+  local v = info.version
+  local version = { major = v.major, minor = v.minor, patch = v.patch, api_level = v.api_level,
+    text = ('%d.%d.%d%s'):format(v.major, v.minor, v.patch, v.prerelease and '-dev' or '') }
+  return out, version
 end
 
 M.current_buf = vim.api.nvim_get_current_buf

@@ -41,12 +41,35 @@ fn handle_of(return_type: &str) -> Option<(Handle, bool)> {
     }
 }
 
+/// The running Neovim's version, from `api_info()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+    pub api_level: u32,
+    /// `0.11.4`, `0.12.0-dev`.
+    pub text: String,
+}
+
+impl Version {
+    /// What the fast ABI's `nvim.version` import returns:
+    /// `major << 48 | minor << 32 | patch << 16 | api_level`, 16 bits each.
+    pub fn packed(&self) -> u64 {
+        let field = |n: u32| u64::from(n.min(0xffff));
+        field(self.major) << 48 | field(self.minor) << 32 | field(self.patch) << 16 | field(self.api_level)
+    }
+}
+
 /// The Lua side of the host: conversions, the API table, helpers.
 #[derive(Debug)]
 pub struct Nvim {
     pub lua: Lua,
     pub conv: Conv,
     pub api: Vec<ApiFunction>,
+    /// Index into `api` by name.
+    api_index: HashMap<String, usize>,
+    pub version: Version,
     /// Registry references the raw C API code uses.
     pub refs: Refs,
     helpers: Table,
@@ -133,7 +156,14 @@ impl Nvim {
         let helpers: Table = lua.load(HELPERS).set_name("=wasm_nvim/helpers.lua").eval()?;
         let empty_dict_mt: Option<Table> = helpers.call_function("empty_dict_mt", ())?;
         let nil: Option<mlua::AnyUserData> = helpers.call_function("vim_nil", ())?;
-        let listed: Vec<Table> = helpers.call_function("api_functions", ())?;
+        let (listed, version): (Vec<Table>, Table) = helpers.call_function("api_functions", ())?;
+        let version = Version {
+            major: version.get("major")?,
+            minor: version.get("minor")?,
+            patch: version.get("patch")?,
+            api_level: version.get("api_level")?,
+            text: version.get("text")?,
+        };
         let api = listed
             .into_iter()
             .map(|f| -> Result<ApiFunction> {
@@ -154,7 +184,28 @@ impl Nvim {
             nil_ptr: nil.as_ref().map_or(0, |u| u.to_pointer() as usize),
             nil: registry_ref(lua, nil.clone().map_or(Value::Nil, Value::UserData))?,
         };
-        Ok(Nvim { lua: lua.clone(), conv: Conv { empty_dict_mt, nil }, refs, api, helpers, chunks: RefCell::new(HashMap::new()) })
+        let api_index = api.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
+        Ok(Nvim {
+            lua: lua.clone(),
+            conv: Conv { empty_dict_mt, nil },
+            refs,
+            api,
+            api_index,
+            version,
+            helpers,
+            chunks: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The index of API function `name` in this Neovim, if it has it.
+    pub fn api_index(&self, name: &str) -> Option<usize> {
+        self.api_index.get(name).copied()
+    }
+
+    /// Whether a plugin can call API function `name` here: this Neovim
+    /// has it and Lua can call it (RPC-only functions cannot be).
+    pub fn api_callable(&self, name: &str) -> bool {
+        self.api_index(name).and_then(|i| self.api.get(i)).is_some_and(|f| f.func.is_some())
     }
 
     /// Wraps a raw function returning `(ok, value_or_message)` into one that
@@ -240,7 +291,9 @@ impl Nvim {
     /// arguments, in which `{"__wasm_callback": ...}` objects become
     /// functions made by `maker`. Returns the JSON result (unless void) and
     /// what to delete when the plugin unloads, if it registered something.
-    pub fn call_api(&self, index: usize, args: Option<&[u8]>, maker: &Maker) -> Result<(Option<Vec<u8>>, Option<Resource>)> {
+    /// The result is converted only when `want_result` (the plugin's import
+    /// has a result) and the function returns one.
+    pub fn call_api(&self, index: usize, args: Option<&[u8]>, maker: &Maker, want_result: bool) -> Result<(Option<Vec<u8>>, Option<Resource>)> {
         let args = match args {
             None => Vec::new(),
             Some(json) => {
@@ -256,7 +309,7 @@ impl Nvim {
             }
         };
         let (result, registered) = self.call_api_values(index, args, maker)?;
-        let json = if self.api(index)?.returns { Some(self.conv.to_json(&result)?) } else { None };
+        let json = if want_result && self.api(index)?.returns { Some(self.conv.to_json(&result)?) } else { None };
         Ok((json, registered))
     }
 

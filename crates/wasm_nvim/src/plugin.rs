@@ -109,7 +109,8 @@ impl Plugin {
         let started = std::time::Instant::now();
         let (module, outcome) = cache::load(rt.cache_dir().as_deref(), &wasm.engine, &bytes)?;
         let compiled = Compiled { outcome, ms: started.elapsed().as_secs_f64() * 1e3 };
-        let pre = wasm.linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
+        let linker = crate::abi::link(&wasm.linker, &module, &rt.nvim)?;
+        let pre = linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
         let abi = detect_abi(&mut store)?;

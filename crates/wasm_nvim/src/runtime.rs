@@ -1,5 +1,5 @@
-//! The per-thread host: one `Engine`, one `Linker` (seed imports, WASI and
-//! every `nvim_*` of the running Neovim), the Lua side, the loaded plugins.
+//! The per-thread host: the engines and their `Linker`s (WASI and the fixed
+//! imports of both ABIs), the Lua side, the loaded plugins.
 //!
 //! It is created once when Neovim first `require`s the library and lives as
 //! long as the process: it is leaked on purpose, because Neovim may close its
@@ -24,7 +24,8 @@ use crate::options::Options;
 use crate::registry::Registry;
 use crate::state::{HostState, Output};
 
-/// An engine and the linker of every host import for it.
+/// An engine and the linker of the fixed host imports for it (the API
+/// is linked per plugin: [`abi::link`]).
 pub struct Wasm {
     pub engine: Engine,
     pub linker: Linker<HostState>,
@@ -103,7 +104,7 @@ fn start_ticker(engine: &Engine) -> Result<()> {
 }
 
 impl Wasm {
-    fn new(nvim: &Nvim, deadlines: bool) -> Result<Self> {
+    fn new(deadlines: bool) -> Result<Self> {
         let mut config = Config::new();
         config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
         // Deep recursion in a guest is a trap, long before Neovim's 8 MiB
@@ -111,7 +112,7 @@ impl Wasm {
         config.max_wasm_stack(2 << 20);
         config.epoch_interruption(deadlines);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
-        let linker = abi::linker(&engine, nvim)?;
+        let linker = abi::linker(&engine)?;
         Ok(Wasm { engine, linker })
     }
 }
@@ -125,13 +126,13 @@ impl Runtime {
         if let Some(wasm) = self.unmetered.get() {
             return Ok(wasm);
         }
-        let wasm = Wasm::new(&self.nvim, false)?;
+        let wasm = Wasm::new(false)?;
         Ok(self.unmetered.get_or_init(|| wasm))
     }
 
     fn new(lua: &Lua) -> Result<Self> {
         let nvim = Nvim::new(lua)?;
-        let metered = Wasm::new(&nvim, true)?;
+        let metered = Wasm::new(true)?;
         start_ticker(&metered.engine)?;
         Ok(Runtime {
             nvim,

@@ -7,14 +7,20 @@
 //!   gets from the guest's `alloc` (the guest frees it), returned packed as
 //!   `ptr | len << 32`. A Lua error does not trap: bit 63 is set and the
 //!   buffer holds the message (UTF-8 text).
+//!   An API function the running Neovim does not have answers with such
+//!   an error too, saying which Neovim it needs.
 //! - `nvim.lua(code_ptr, code_len, args_ptr, args_len) -> i64` runs a Lua
 //!   chunk (compiled once per text) with the arguments as its `...`.
+//! - `nvim.has(name_ptr, name_len) -> i32`: 1 when a plugin can call API
+//!   function `name` here, else 0 (ask before calling a newer function).
+//! - `nvim.version() -> i64`: the running Neovim,
+//!   `major << 48 | minor << 32 | patch << 16 | api_level`.
 //!
 //! Inside arguments, `{"__wasm_callback": "<export>"}` maps become Lua
 //! functions (see `callbacks.rs`); Buffer, Window and Tabpage results are
 //! Neovim's extension types 0, 1, 2.
 
-use wasmtime::{Caller, Linker};
+use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use crate::callbacks::Maker;
 use crate::error::{Error, Kind, Result};
@@ -25,23 +31,45 @@ use crate::state::{HostState, Packed, read_bytes};
 /// The import module name of the fast ABI.
 pub const MODULE: &str = "nvim";
 
-/// Defines `nvim.*` for every API function, `nvim.lua` and `nvim.panic`.
-pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) -> wasmtime::Result<()> {
-    for (index, f) in api.iter().enumerate() {
-        linker.func_wrap(MODULE, &f.name, move |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
-            let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
-            let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?;
-            call(&mut caller, &|rt, maker, out| {
-                // the error the plugin gets names the function, as in the seed ABI
-                let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
-                if let Some(resource) = registered {
-                    rt.track(maker.key, resource);
-                }
-                Ok(())
-            })
-            .map_err(|e| wasmtime::Error::new(e.context(api_name(index))))
-        })?;
-    }
+/// Whether `ty` is the type of a fast-ABI API import, `(i32, i32) -> i64`.
+pub fn is_api_type(ty: &FuncType) -> bool {
+    let params: Vec<ValType> = ty.params().collect();
+    let results: Vec<ValType> = ty.results().collect();
+    matches!(params[..], [ValType::I32, ValType::I32]) && matches!(results[..], [ValType::I64])
+}
+
+/// Binds `nvim.<name>` to API function `index`.
+pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str) -> wasmtime::Result<()> {
+    linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
+        let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
+        let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?;
+        call(&mut caller, &|rt, maker, out| {
+            // the error the plugin gets names the function, as in the seed ABI
+            let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
+            if let Some(resource) = registered {
+                rt.track(maker.key, resource);
+            }
+            Ok(())
+        })
+        .map_err(|e| wasmtime::Error::new(e.context(api_name(index))))
+    })?;
+    Ok(())
+}
+
+/// Binds `nvim.<name>`, an API function this Neovim does not have, to a
+/// stub whose every call is an error value saying `why`.
+pub fn define_missing(linker: &mut Linker<HostState>, name: &str, why: Error) -> wasmtime::Result<()> {
+    let name: std::sync::Arc<str> = name.into();
+    linker.func_wrap(MODULE, &name.clone(), move |mut caller: Caller<'_, HostState>, _: u32, _: u32| {
+        call(&mut caller, &|_, _, _| Err(why.clone())).map_err(|e| wasmtime::Error::new(e.context(&*name)))
+    })?;
+    Ok(())
+}
+
+/// Defines the fixed imports: `nvim.lua`, `nvim.panic`, `nvim.has` and
+/// `nvim.version`. The API functions are linked per plugin
+/// ([`super::link`] calls [`define_api`]).
+pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         MODULE,
         "lua",
@@ -63,6 +91,17 @@ pub fn define(linker: &mut Linker<HostState>, api: &[crate::nvim::ApiFunction]) 
         let text = read_bytes(&caller, memory, ptr, len.min(64 * 1024)).map_err(wasmtime::Error::new)?;
         caller.data_mut().panic = Some(String::from_utf8_lossy(&text).into_owned());
         Ok(())
+    })?;
+    linker.func_wrap(MODULE, "has", |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
+        let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
+        // API names are short; a longer one is no API function
+        let name = read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
+        let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
+        Ok(i32::from(len <= 256 && std::str::from_utf8(&name).is_ok_and(|name| rt.nvim.api_callable(name))))
+    })?;
+    linker.func_wrap(MODULE, "version", || -> wasmtime::Result<i64> {
+        let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
+        Ok(rt.nvim.version.packed() as i64)
     })?;
     Ok(())
 }

@@ -7,11 +7,10 @@
 //! bounds- and id-checked, and every failure becomes a trap carrying an
 //! [`Error`] that names the import.
 
-use wasmtime::{Caller, Linker};
+use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use crate::callbacks::Maker;
 use crate::error::{Error, Result};
-use crate::nvim::Nvim;
 use crate::reentry;
 use crate::runtime;
 use crate::state::{HostState, read_bytes, write_bytes};
@@ -26,15 +25,13 @@ fn fail(import: &str) -> impl FnOnce(Error) -> wasmtime::Error + '_ {
     move |e| wasmtime::Error::new(e.context(import))
 }
 
-/// Defines the seed imports: the value table, Lua, every `nvim_*`.
-pub fn define(linker: &mut Linker<HostState>, nvim: &Nvim) -> wasmtime::Result<()> {
+/// Defines the fixed seed imports: the value table and Lua. The `nvim_*`
+/// imports are linked per plugin ([`super::link`] calls [`define_api`]).
+pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     define_values(linker)?;
     define_lua(linker)?;
     if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
         define_test_hooks(linker)?;
-    }
-    for (index, api) in nvim.api.iter().enumerate() {
-        define_api(linker, index, &api.name, api.takes_args, api.returns)?;
     }
     Ok(())
 }
@@ -140,23 +137,55 @@ pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'st
     result
 }
 
-fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_args: bool, returns: bool) -> wasmtime::Result<()> {
+/// `(takes_args, returns)` of a seed API import's declared type: `()` or
+/// `(i32)`, returning nothing or `i32`; `None` for any other type.
+pub fn api_shape(ty: &FuncType) -> Option<(bool, bool)> {
+    let i32s = |types: &mut dyn ExactSizeIterator<Item = ValType>| match types.len() {
+        0 => Some(false),
+        1 => types.next().filter(|t| matches!(t, ValType::I32)).map(|_| true),
+        _ => None,
+    };
+    Some((i32s(&mut ty.params())?, i32s(&mut ty.results())?))
+}
+
+/// The type the API metadata implies for a seed import, for errors.
+pub fn implied_type(takes_args: bool, returns: bool) -> &'static str {
+    match (takes_args, returns) {
+        (true, true) => "(i32) -> i32",
+        (true, false) => "(i32)",
+        (false, true) => "() -> i32",
+        (false, false) => "()",
+    }
+}
+
+/// Binds `host::<name>` to API function `index` with the type the plugin
+/// declared (`takes_args` always matches the API's). Declared without a
+/// result, the API's result is dropped; declared with one for a function
+/// that returns nothing, the plugin gets an id holding `null`.
+pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_args: bool, returns: bool) -> wasmtime::Result<()> {
     match (takes_args, returns) {
         (true, true) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
-            let result = call_api(&mut caller, index, Some(id))?;
+            let result = call_api(&mut caller, index, Some(id), true)?;
             store_result(&mut caller, index, result)
         }),
         (true, false) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
-            call_api(&mut caller, index, Some(id)).map(drop)
+            call_api(&mut caller, index, Some(id), false).map(drop)
         }),
         (false, true) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>| -> Ret<u32> {
-            let result = call_api(&mut caller, index, None)?;
+            let result = call_api(&mut caller, index, None, true)?;
             store_result(&mut caller, index, result)
         }),
         (false, false) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>| -> Ret<()> {
-            call_api(&mut caller, index, None).map(drop)
+            call_api(&mut caller, index, None, false).map(drop)
         }),
     }?;
+    Ok(())
+}
+
+/// Binds `host::<name>`, an API function this Neovim does not have, to a
+/// stub of the declared type that fails with `why` when called.
+pub fn define_missing(linker: &mut Linker<HostState>, name: &str, ty: FuncType, why: Error) -> wasmtime::Result<()> {
+    linker.func_new(MODULE, name, ty, move |_, _, _| Err(wasmtime::Error::new(why.clone())))?;
     Ok(())
 }
 
@@ -168,12 +197,12 @@ pub(crate) fn api_name(index: usize) -> String {
         .unwrap_or_else(|| format!("nvim API #{index}"))
 }
 
-fn call_api(caller: &mut Caller<'_, HostState>, index: usize, args_id: Option<u32>) -> Ret<Option<Vec<u8>>> {
+fn call_api(caller: &mut Caller<'_, HostState>, index: usize, args_id: Option<u32>, want_result: bool) -> Ret<Option<Vec<u8>>> {
     let fail = |e: Error| wasmtime::Error::new(e.context(api_name(index)));
     let args = args_id.map(|id| caller.data_mut().values.take(id)).transpose().map_err(fail)?;
     let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
     run_lua(caller, |rt| {
-        let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker)?;
+        let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker, want_result)?;
         if let Some(resource) = registered {
             rt.track(maker.key, resource);
         }

@@ -182,3 +182,25 @@ fn raw_noop() {}
 fn mul_i32(a: i32, b: i32) -> i32 {
     a.wrapping_mul(b)
 }
+
+/// Whether this Neovim has API function `name` (versions_spec).
+#[export]
+fn has_api(name: String) -> bool {
+    api::has(&name)
+}
+
+/// `{ major, minor, patch, api_level }` of the running Neovim.
+#[export]
+fn nvim_version() -> (u16, u16, u16, u16) {
+    let v = api::version();
+    (v.major, v.minor, v.patch, v.api_level)
+}
+
+/// Calls a function only Neovim 0.12 has: "sent", or the error the plugin got.
+#[export]
+fn try_ui_send(content: String) -> String {
+    match api::nvim_ui_send(&content) {
+        Ok(()) => "sent".into(),
+        Err(e) => e.to_string(),
+    }
+}
