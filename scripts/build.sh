@@ -35,6 +35,14 @@ build_test_plugins() {
     mkdir -p "$BUILD/$plugin/wasm"
     cp "$GUEST_TARGET/wasm32-wasip1/release/$plugin.wasm" "$BUILD/$plugin/wasm/$plugin.wasm"
   done
+  # The Zig and C SDKs' probes of the running Neovim (versions_spec).
+  mkdir -p "$BUILD/probe_zig/wasm" "$BUILD/probe_c/wasm"
+  "$ZIG" build-exe -target wasm32-freestanding -fno-entry -rdynamic -O ReleaseSafe -fstrip \
+    --cache-dir "$GUEST_TARGET/zig-cache" --global-cache-dir "$GUEST_TARGET/zig-cache/global" \
+    -femit-bin="$BUILD/probe_zig/wasm/probe_zig.wasm" \
+    --dep wasm_nvim -Mroot=tests/plugins/probe_zig/probe_zig.zig -Mwasm_nvim=guest/zig/wasm_nvim.zig >&2
+  "$ZIG" cc --target=wasm32-wasi -O2 -mexec-model=reactor -s -std=c11 -Wall -Wextra \
+    -Wl,-z,stack-size=1048576 -I guest/c -o "$BUILD/probe_c/wasm/probe_c.wasm" tests/plugins/probe_c/probe_c.c >&2
   # A second, independent copy: plugin B in the cross-plugin specs.
   mkdir -p "$BUILD/conformance2/wasm"
   cp "$BUILD/conformance/wasm/conformance.wasm" "$BUILD/conformance2/wasm/conformance2.wasm"

@@ -194,6 +194,10 @@ WASM_NVIM_IMPORT(nvim_echo);             /* [chunks, history, opts] -> nil   */
 WASM_NVIM_IMPORT(nvim_create_user_command); /* [name, command, opts] -> nil  */
 WASM_NVIM_IMPORT(nvim_create_autocmd);   /* [event, opts]         -> integer */
 
+/* `nvim.has`, `nvim.version`: use wn_has() and wn_version(). */
+__attribute__((import_module("nvim"), import_name("has"))) int32_t wn_sys_has(uint32_t name_ptr, uint32_t name_len);
+__attribute__((import_module("nvim"), import_name("version"))) uint64_t wn_sys_version(void);
+
 /* `nvim.lua`: runs the Lua chunk with the msgpack array as `...`. Use wn_lua(). */
 __attribute__((import_module("nvim"), import_name("lua"))) uint64_t wn_sys_lua(
     uint32_t code_ptr, uint32_t code_len, uint32_t args_ptr, uint32_t args_len);
@@ -319,6 +323,16 @@ void wn_writer_free(wn_writer *w); /* frees the buffer; the writer is empty agai
  * it with wn_write_array; NULL for none), then empties `args`. */
 #define wn_call(import, args) wn_call_named((import), #import, (args))
 wn_result wn_call_named(wn_import import, const char *name, wn_writer *args);
+/* Whether this Neovim has API function `name` and a plugin can call it. A
+ * plugin runs on every Neovim its users have: ask before calling a function
+ * newer than the oldest one you support (calling a missing one returns an
+ * error naming the Neovim it needs). E.g. wn_has("nvim_ui_send"). */
+bool wn_has(const char *name);
+/* The running Neovim's version and API level (what `since` counts). */
+typedef struct wn_version_t {
+    uint16_t major, minor, patch, api_level;
+} wn_version_t;
+wn_version_t wn_version(void);
 /* Runs the Lua chunk `code` with `args` (a msgpack array, or NULL) as `...`;
  * the result is its first return value. E.g. wn_lua("return vim.fn.line(...)", &a).
  * A nil inside the array arrives as vim.NIL: leave trailing nils out. */
@@ -1096,6 +1110,13 @@ static wn_result wn__result_error(const char *name, const char *message) {
     res.error = message;
     snprintf(res.value.error, sizeof res.value.error, "%s", message);
     return res;
+}
+
+bool wn_has(const char *name) { return wn_sys_has((uint32_t)(uintptr_t)name, (uint32_t)strlen(name)) == 1; }
+
+wn_version_t wn_version(void) {
+    uint64_t v = wn_sys_version();
+    return (wn_version_t){(uint16_t)(v >> 48), (uint16_t)(v >> 32), (uint16_t)(v >> 16), (uint16_t)v};
 }
 
 wn_result wn_call_named(wn_import import, const char *name, wn_writer *args) {

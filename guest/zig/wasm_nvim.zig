@@ -224,6 +224,8 @@ pub fn fail(comptime fmt: []const u8, args: anytype) error{Failed} {
 const host = struct {
     extern "nvim" fn lua(code_ptr: u32, code_len: u32, args_ptr: u32, args_len: u32) u64;
     extern "nvim" fn panic(ptr: u32, len: u32) void;
+    extern "nvim" fn has(name_ptr: u32, name_len: u32) i32;
+    extern "nvim" fn version() u64;
 };
 
 /// The panic handler. Re-export it from your root file:
@@ -962,6 +964,25 @@ fn decodeReply(comptime T: type, what: []const u8, reply_in: Reply) Error!T {
 ///     const cursor = try nvim.call(struct { i64, i64 }, "nvim_win_get_cursor", .{nvim.Window.current});
 pub fn call(comptime T: type, comptime name: []const u8, args: anytype) Error!T {
     return decodeReply(T, name, try callReply(name, args));
+}
+
+/// Whether this Neovim has API function `name` and a plugin can call it.
+/// A plugin runs on every Neovim its users have: ask before calling a
+/// function newer than the oldest one you support (calling a missing one is
+/// an error naming the Neovim it needs).
+///
+///     if (nvim.has("nvim_ui_send")) try nvim.call(void, "nvim_ui_send", .{"..."});
+pub fn has(name: []const u8) bool {
+    return host.has(@intCast(@intFromPtr(name.ptr)), @intCast(name.len)) == 1;
+}
+
+/// The running Neovim's version and API level (what `since` counts).
+pub const Version = struct { major: u16, minor: u16, patch: u16, api_level: u16 };
+
+/// The running Neovim's version and API level.
+pub fn version() Version {
+    const v = host.version();
+    return .{ .major = @truncate(v >> 48), .minor = @truncate(v >> 32), .patch = @truncate(v >> 16), .api_level = @truncate(v) };
 }
 
 /// Runs Lua `code` with `args` (a tuple) as its `...` and returns its first

@@ -3,7 +3,7 @@
 -- spec on both), links by the types it declares, and an API function the
 -- running Neovim lacks fails only when called, saying which Neovim it needs.
 
-T.rtp('compat', 'mistyped', 'fastabi')
+T.rtp('compat', 'mistyped', 'fastabi', 'probe_zig', 'probe_c')
 local wasm = require('wasm_nvim')
 local notes = T.notified(function()
   wasm.setup({ lazy = false })
@@ -63,20 +63,25 @@ T.test('an import whose type no API implies is a load error naming it, both type
     "import nvim::nvim_get_current_line is declared (i32) -> i32 but the fast ABI's API imports are (i32, i32) -> i64")
 end)
 
-T.test('fast ABI (Rust SDK): has() and version() tell a plugin what it may call', function()
-  local f = wasm.fastabi
-  T.eq(f.has_api('nvim_get_current_line'), true)
-  T.eq(f.has_api('nvim_ui_send'), has_012)
-  T.eq(f.has_api('nvim_ui_attach'), false, 'RPC-only: Lua cannot call it, so no plugin can')
-  T.eq(f.has_api('nvim_no_such_function'), false)
-  T.eq(f.nvim_version(), { v.major, v.minor, v.patch, level })
-end)
+-- The same three functions written with each SDK (Rust: tests/plugins/fastabi,
+-- Zig and C: tests/plugins/probe_*): their API calls go through imports
+-- named after the function, so each gets the host's answers unchanged.
+for sdk, name in pairs({ Rust = 'fastabi', Zig = 'probe_zig', C = 'probe_c' }) do
+  T.test(sdk .. ' SDK: has() and version() tell a plugin what it may call', function()
+    local p = wasm[name]
+    T.eq(p.has_api('nvim_get_current_line'), true)
+    T.eq(p.has_api('nvim_ui_send'), has_012)
+    T.eq(p.has_api('nvim_ui_attach'), false, 'RPC-only: Lua cannot call it, so no plugin can')
+    T.eq(p.has_api('nvim_no_such_function'), false)
+    T.eq(p.nvim_version(), { v.major, v.minor, v.patch, level })
+  end)
 
-T.test('fast ABI (Rust SDK): a missing function is an error value the plugin can handle', function()
-  local got = wasm.fastabi.try_ui_send('x')
-  if has_012 then
-    T.eq(got, 'sent')
-  else
-    T.contains(got, 'nvim_ui_send needs API level 14 (Neovim 0.12)', ('this is %s'):format(running))
-  end
-end)
+  T.test(sdk .. ' SDK: a function this Neovim lacks is an error value the plugin can handle', function()
+    local got = wasm[name].try_ui_send('x')
+    if has_012 then
+      T.eq(got, 'sent')
+    else
+      T.contains(got, 'nvim_ui_send', 'needs API level 14 (Neovim 0.12)', ('this is %s'):format(running))
+    end
+  end)
+end
