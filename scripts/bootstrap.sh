@@ -62,4 +62,16 @@ exec "$venv/bin/python" -m ziglang "\$@"
 EOF
 chmod +x "$deps/bin/zig"
 
+# Debian's Neovim 0.7.2 (older than supported): scripts/test.sh checks that
+# the library refuses it with a clear message. Optional: skipped when it
+# cannot be installed.
+if [ ! -x /usr/bin/nvim ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] && ! stamp old-nvim tried; then
+  log "installing Debian's neovim package (0.7.2) with apt-get, for the minimum-version check"
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends neovim \
+      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends neovim; }; } >&2; then
+    log "could not install Debian's neovim: the minimum-version check will be skipped"
+  fi
+  echo tried >"$deps/old-nvim.stamp"
+fi
+
 log "ready: $("$deps/bin/nvim" --version | head -n 1), $("$deps/bin/nvim-0.11" --version | head -n 1), zig $("$deps/bin/zig" version)"

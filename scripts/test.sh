@@ -56,6 +56,27 @@ for nvim in "${NVIMS[@]}"; do
   echo "== $version: specs took $((SECONDS - started)) s"
 done
 
+# A Neovim older than the minimum (Debian's 0.7.2, installed by bootstrap.sh
+# where apt-get can) must get a clear refusal from `require`.
+old=/usr/bin/nvim
+if [ ${#filters[@]} -gt 0 ] && [[ " ${filters[*]} " != *install* ]]; then
+  :
+elif [ -x "$old" ] && "$old" --version | head -n 1 | grep -qE ' v0\.([0-9]|10)\.'; then
+  echo "== require on $("$old" --version | head -n 1), older than supported"
+  ran=$((ran + 1))
+  said="$(HOME="$(mktemp -d)" "$old" --headless -u NONE -i NONE --cmd "set rtp^=$ROOT" \
+    -c "lua local ok, err = pcall(require, 'wasm_nvim'); io.stdout:write(tostring(ok), '|', tostring(err))" -c 'qa!' 2>&1)"
+  if [[ "$said" == "false|"*"wasm_nvim needs Neovim 0.11 or newer; this is Neovim 0."* ]]; then
+    echo "  ok   refused: ${said%%$'\n'*}"
+  else
+    echo "  FAIL expected a clear refusal, got: $said"
+    failed+=("minimum version ($old)")
+  fi
+else
+  echo "== skipped: the minimum-version check on an old Neovim (no Neovim older than 0.11 at $old;"
+  echo "   Debian's neovim package provides one)"
+fi
+
 if [ $ran = 0 ]; then echo "no spec matched: ${filters[*]}"; exit 1; fi
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED specs:\n'

@@ -19,8 +19,28 @@ use crate::lifecycle;
 use crate::registry::State;
 use crate::runtime::{self, Runtime};
 
+/// The oldest Neovim the suite runs on (scripts/test.sh: stable 0.11.4).
+pub const MIN_NVIM: &str = "0.11";
+
+/// Refuses an older Neovim with a message saying what to do, before
+/// anything that might need a newer one runs.
+fn check_nvim(lua: &Lua) -> mlua::Result<()> {
+    let check = format!(
+        "local v = vim.fn.api_info().version
+         return vim.fn.has('nvim-{MIN_NVIM}') == 1, ('%d.%d.%d'):format(v.major, v.minor, v.patch)"
+    );
+    let (supported, running): (bool, String) = lua.load(check).set_name("=wasm_nvim").eval()?;
+    if supported {
+        return Ok(());
+    }
+    Err(mlua::Error::RuntimeError(format!(
+        "wasm_nvim needs Neovim {MIN_NVIM} or newer; this is Neovim {running}. Update Neovim: https://github.com/neovim/neovim/releases"
+    )))
+}
+
 /// Builds the table `require("wasm_nvim")` returns.
 pub fn build(lua: &Lua) -> mlua::Result<Table> {
+    check_nvim(lua)?;
     crate::panics::install_hook();
     let rt = runtime::init(lua).map_err(|e| mlua::Error::RuntimeError(format!("wasm_nvim: {e}")))?;
     let module = lua.create_table()?;
