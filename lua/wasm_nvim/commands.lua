@@ -68,6 +68,10 @@ function commands.info(name)
   if p.disabled then
     lines[#lines + 1] = '  disabled: ' .. p.disabled
   end
+  if (p.slow_calls or 0) > 0 then
+    lines[#lines + 1] = ('  slow:     %d call(s), the slowest %s (%d ms); see :Wasm log'):format(p.slow_calls,
+      p.slowest.name, p.slowest.ms)
+  end
   for _, f in ipairs(p.functions or {}) do
     lines[#lines + 1] = ('  function  %s %s'):format(f.name, f.type)
   end

@@ -22,14 +22,22 @@ function M.check()
     h.ok('the Lua files match the library')
   end
   local v = vim.version()
-  h.info(('Neovim %d.%d.%d, API level %d'):format(v.major, v.minor, v.patch, vim.fn.api_info().version.api_level))
+  local tested = 'tested with Neovim 0.11.4 (stable) and 0.12.0-dev (a nightly); 0.11 or newer is required'
+  local line = ('Neovim %d.%d.%d%s, API level %d (%s)'):format(v.major, v.minor, v.patch, v.prerelease and '-dev' or '',
+    st.nvim.api_level, tested)
+  if vim.fn.has('nvim-0.13') == 1 then
+    h.warn(line, { 'Newer than any Neovim wasm_nvim was tested with: report what breaks' })
+  else
+    h.ok(line)
+  end
   if pcall(require, 'ffi') then
     h.ok('LuaJIT FFI available: raw exports use the fast path')
   else
     h.info('no LuaJIT FFI: raw exports use the regular path')
   end
-  h.info(('limits: timeout %s, memory %d MiB, disabled after %d timeouts in a row (per-plugin settings below)'):format(
-    st.timeout_ms and (st.timeout_ms .. ' ms') or 'none', st.memory_mb, st.max_timeouts))
+  h.info(('limits: timeout %s, memory %d MiB, disabled after %d timeouts in a row (per-plugin settings below); calls slower than %s are recorded (:Wasm log)'):format(
+    st.timeout_ms and (st.timeout_ms .. ' ms') or 'none', st.memory_mb, st.max_timeouts,
+    st.slow_ms and (st.slow_ms .. ' ms') or 'nothing (slow_ms = 0)'))
   if st.cache_dir then
     h.ok(('compile cache: %s (%d entries, %.1f MiB)'):format(st.cache_dir, st.cache_entries or 0,
       (st.cache_bytes or 0) / 2 ^ 20))
@@ -51,12 +59,18 @@ function M.check()
   end
   for _, p in ipairs(wasm.plugins()) do
     if p.state == 'loaded' then
-      local line = ('%s: %s ABI, %d function(s), %s in %.1f ms, loaded in %.1f ms (%s)'):format(p.name, p.abi,
-        #p.functions, p.compiled, p.compile_ms, p.load_ms or 0, p.path)
+      local line = ('%s: %s ABI, %d function(s), %s in %.1f ms, loaded in %.1f ms; timeout %s, memory %d MiB (%s)'):format(
+        p.name, p.abi, #p.functions, p.compiled, p.compile_ms, p.load_ms or 0,
+        p.timeout_ms and (p.timeout_ms .. ' ms') or 'none', p.memory_mb, p.path)
       if p.disabled then
         h.warn(line .. ': ' .. p.disabled)
       else
         h.ok(line)
+      end
+      if (p.slow_calls or 0) > 0 then
+        h.warn(('%s: %d call(s) slower than %d ms, the slowest %s.%s (%d ms): it makes the editor pause'):format(p.name,
+          p.slow_calls, st.slow_ms or 0, p.name, p.slowest.name, p.slowest.ms),
+          { 'See :Wasm log for each one', ("Give it more time with setup({ plugins = { %s = { timeout_ms = ... } } }), or report it to the plugin's author"):format(p.name) })
       end
     elseif p.state == 'failed' then
       h.error(('%s: %s'):format(p.name, p.error))

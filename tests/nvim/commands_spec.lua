@@ -53,14 +53,14 @@ end)
 T.test(':Wasm list shows every plugin and its state', function()
   wasm.conformance.ping()
   local text = output('Wasm list')
-  T.contains(text, 'conformance      seed (JSON), 38 function(s): noop, ping,', 'fastabi          not loaded',
+  T.contains(text, 'conformance      seed (JSON), 39 function(s): noop, ping,', 'fastabi          not loaded',
     'swap             not loaded')
 end)
 
 T.test(':Wasm info loads the plugin and shows its details', function()
   local text = output('Wasm info fastabi')
   T.contains(text, 'fastabi (loaded)', 'ABI:      msgpack', 'function  greet (ptr: i32, len: i32) -> i64',
-    'function  add (f64, f64) -> f64', 'limits:   timeout 1000 ms, memory 256 MiB')
+    'function  add (f64, f64) -> f64', 'limits:   timeout 10000 ms, memory 256 MiB')
 end)
 
 T.test(':Wasm call passes JSON arguments and shows the result', function()
@@ -127,7 +127,7 @@ T.test(':checkhealth wasm_nvim reports library, limits, cache and each plugin', 
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), '\n')
   vim.cmd.bwipeout()
   T.contains(text, 'library ' .. wasm.version .. ', wasmtime 48.0.8', 'the Lua files match the library',
-    'API level', 'LuaJIT FFI available', 'limits: timeout 1000 ms, memory 256 MiB', 'compile cache: ',
+    'API level', 'LuaJIT FFI available', 'limits: timeout 10000 ms, memory 256 MiB', 'compile cache: ',
     'conformance: seed (JSON) ABI', 'fastabi: msgpack ABI', 'swap: seed (JSON) ABI')
   T.ok(not text:find('ERROR', 1, true), text)
 end)

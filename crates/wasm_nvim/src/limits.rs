@@ -19,6 +19,13 @@ use crate::error::Error;
 /// How often the epoch ticks, i.e. the resolution of deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
 
+/// The default deadline: wasm time one call may use.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default threshold past which a call is recorded as slow: a pause
+/// the user notices while typing.
+pub const DEFAULT_SLOW_CALL: Duration = Duration::from_millis(100);
+
 /// What one plugin may use. `setup({ limits = ..., plugins = { name = ... } })`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -33,16 +40,23 @@ pub struct Limits {
     pub max_timeouts: u32,
     /// A read-write directory the plugin sees as `/data` (WASI).
     pub data_dir: Option<PathBuf>,
+    /// Calls that take longer than this (wall time, everything included)
+    /// are recorded as slow; `None`: not recorded.
+    pub slow_call: Option<Duration>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            timeout: Some(Duration::from_secs(1)),
+            // Long enough for honest heavy work on the editor's thread
+            // (formatting a large file, searching a big project, the seed's
+            // 5-second benchmark), short enough that a runaway loop ends.
+            timeout: Some(DEFAULT_TIMEOUT),
             memory: 256 << 20,
             table_elements: 100_000,
             max_timeouts: 3,
             data_dir: None,
+            slow_call: Some(DEFAULT_SLOW_CALL),
         }
     }
 }
@@ -88,6 +102,12 @@ impl Budget {
         if let Some(since) = self.host_since.take() {
             self.host += now().saturating_sub(since);
         }
+    }
+
+    /// Wall time since the outermost call started, host time included
+    /// (what the user waited), to a tick's resolution.
+    pub fn elapsed(&self) -> Duration {
+        TICK * u32::try_from(now().saturating_sub(self.started)).unwrap_or(u32::MAX)
     }
 
     /// Wasm time used so far.

@@ -200,8 +200,9 @@ pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[V
 
 /// `plugins()`: one table per plugin on the runtimepath: `name`, `path`,
 /// `state` ("loaded", "not loaded", "failed"), `error`, and for loaded
-/// ones `abi`, `compiled`, `compile_ms`, `load_ms`, `disabled` and
-/// `functions` (`{ name, params, returns, type }`).
+/// ones `abi`, `compiled`, `compile_ms`, `load_ms`, `disabled`,
+/// `slow_calls` (count) and `slowest` (`{ name, ms }`) of the calls
+/// slower than `slow_ms`, and `functions` (`{ name, params, returns, type }`).
 fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     let list = lua.create_table()?;
     let entries = rt.registry.borrow().entries().to_vec();
@@ -225,6 +226,14 @@ fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
                 info.set("compiled", plugin.compiled.outcome.as_str())?;
                 info.set("compile_ms", plugin.compiled.ms)?;
                 info.set("disabled", plugin.disabled_reason())?;
+                let slow = plugin.slow_calls();
+                info.set("slow_calls", slow.count)?;
+                if let Some((function, ms)) = slow.slowest {
+                    let slowest = lua.create_table()?;
+                    slowest.set("name", function)?;
+                    slowest.set("ms", ms)?;
+                    info.set("slowest", slowest)?;
+                }
                 let functions = lua.create_table()?;
                 for f in &plugin.functions {
                     let entry = lua.create_table()?;
@@ -266,6 +275,7 @@ fn status(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     t.set("timeout_ms", global.timeout.map(|d| d.as_millis() as u64))?;
     t.set("memory_mb", global.memory >> 20)?;
     t.set("max_timeouts", global.max_timeouts)?;
+    t.set("slow_ms", global.slow_call.map(|d| d.as_millis() as u64))?;
     t.set("default_timeout_ms", limits.timeout.map(|d| d.as_millis() as u64))?;
     if let Some(dir) = rt.cache_dir() {
         t.set("cache_dir", dir.to_string_lossy().as_ref())?;

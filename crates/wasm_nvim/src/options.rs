@@ -5,7 +5,8 @@
 //!   debug = false,
 //!   cache = true,
 //!   lazy = true,
-//!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3 },
+//!   slow_ms = 100,
+//!   limits = { timeout_ms = 10000, memory_mb = 256, max_timeouts = 3 },
 //!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
 //! })
 //! ```
@@ -28,13 +29,15 @@ pub struct Options {
     pub cache: bool,
     /// Load a plugin when it is first used, not in `setup()`.
     pub lazy: bool,
+    /// Record calls slower than this many ms (0: none).
+    pub slow_ms: Option<u64>,
     pub limits: LimitOptions,
     pub plugins: HashMap<String, PluginOptions>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { debug: false, cache: true, lazy: true, limits: LimitOptions::default(), plugins: HashMap::new() }
+        Options { debug: false, cache: true, lazy: true, slow_ms: None, limits: LimitOptions::default(), plugins: HashMap::new() }
     }
 }
 
@@ -84,6 +87,9 @@ impl Options {
     pub fn limits_for(&self, name: &str, data_root: &Path) -> Limits {
         let mut limits = Limits::default();
         self.limits.apply(&mut limits);
+        if let Some(ms) = self.slow_ms {
+            limits.slow_call = (ms > 0).then(|| Duration::from_millis(ms));
+        }
         let plugin = self.plugin(name);
         plugin.limits.apply(&mut limits);
         if plugin.data_dir {
@@ -105,6 +111,7 @@ impl Options {
                 "debug" => out.debug = boolean(value, "debug")?,
                 "cache" => out.cache = boolean(value, "cache")?,
                 "lazy" => out.lazy = boolean(value, "lazy")?,
+                "slow_ms" => out.slow_ms = Some(count(value, "slow_ms", 0)?),
                 "limits" => {
                     if let Some(t) = table_or_nil(value, "limits")? {
                         out.limits = limit_options(&t, "limits", warnings)?;

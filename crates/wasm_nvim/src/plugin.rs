@@ -11,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 use wasmtime::{AsContextMut, InstancePre, Store};
@@ -53,6 +54,14 @@ pub enum Target {
     Named(FunctionSpec),
 }
 
+/// Calls slower than the plugin's `slow_call` threshold: how many, and the
+/// slowest (function and milliseconds), for `plugins()` and `:checkhealth`.
+#[derive(Clone, Debug, Default)]
+pub struct SlowCalls {
+    pub count: u64,
+    pub slowest: Option<(String, u64)>,
+}
+
 enum Slot {
     /// Instantiated and idle.
     Ready(Box<Store<HostState>>),
@@ -73,6 +82,7 @@ pub struct Plugin {
     timeouts: Cell<u32>,
     /// Why calls are refused (too many timeouts), if they are.
     disabled: RefCell<Option<String>>,
+    slow: RefCell<SlowCalls>,
     pre: InstancePre<HostState>,
     /// Unique per loaded plugin: a reload gives the new one another key.
     pub key: u64,
@@ -127,6 +137,7 @@ impl Plugin {
             limits,
             timeouts: Cell::new(0),
             disabled: RefCell::new(None),
+            slow: RefCell::new(SlowCalls::default()),
             pre,
             key,
             slot: RefCell::new(Slot::Empty),
@@ -199,6 +210,7 @@ impl Plugin {
             },
         };
         let result = invoke_export(&mut *store, target, arg);
+        let (elapsed, wasm) = (store.data().budget.elapsed(), store.data().budget.used());
         let output = store.data().take_output();
         store.data_mut().values.clear();
         let poisoned = store.data().poisoned;
@@ -206,10 +218,35 @@ impl Plugin {
         *self.slot.borrow_mut() = if poisoned { Slot::Empty } else { Slot::Ready(store) };
         rt.show_output(output);
         self.count_timeout(rt, timed_out);
+        self.note_duration(target, elapsed, wasm);
         if poisoned {
             rt.log(|| format!("{}: instance dropped after a failed call; the next call starts afresh", self.name));
         }
         result
+    }
+
+    /// Records an outermost call slower than the `slow_call` threshold in
+    /// `:Wasm log` and the plugin's [`SlowCalls`], so the user can see
+    /// which plugin makes the editor sluggish.
+    /// (The journal is plain Rust: this may run on the FFI path.)
+    pub(crate) fn note_duration(&self, target: &Target, elapsed: Duration, wasm: Duration) {
+        if self.limits.slow_call.is_none_or(|slow| elapsed < slow) {
+            return;
+        }
+        let Ok(rt) = crate::runtime::get() else { return };
+        let function = self.spec(target).map_or("?", |f| f.name.as_str());
+        let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        rt.journal(&self.name, "slow call", &format!("{}.{function} took {ms} ms ({} ms in wasm)", self.name, wasm.as_millis()));
+        let mut slow = self.slow.borrow_mut();
+        slow.count += 1;
+        if slow.slowest.as_ref().is_none_or(|(_, worst)| ms > *worst) {
+            slow.slowest = Some((function.to_string(), ms));
+        }
+    }
+
+    /// The calls slower than the threshold so far.
+    pub fn slow_calls(&self) -> SlowCalls {
+        self.slow.borrow().clone()
     }
 
     /// The timeout policy: after `max_timeouts` calls in a row time out,
@@ -287,6 +324,7 @@ impl Plugin {
         let state = store.data_mut();
         state.depth = 0;
         state.raw_call = false;
+        let (elapsed, wasm) = (state.budget.elapsed(), state.budget.used());
         let timed_out = state.timed_out;
         let output = state.stdout.has_output() || state.stderr.has_output();
         let panicked = state.panic.take();
@@ -302,6 +340,8 @@ impl Plugin {
                 FfiOutcome::Error(trap_error(Error::from_wasm(trap), panicked))
             }
         };
+        drop(slot);
+        self.note_duration(&Target::Listed(index), elapsed, wasm);
         match (self.note_timeout(timed_out), outcome) {
             (Some(warning), FfiOutcome::Error(e)) => FfiOutcome::Error(e.context(warning)),
             (_, outcome) => outcome,

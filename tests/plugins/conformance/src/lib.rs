@@ -126,6 +126,7 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("read_file", "string", "any"),
     ("environment", "void", "object"),
     ("refuse", "string", "string"),
+    ("busy", "number", "number"),
 ];
 
 #[unsafe(no_mangle)]
@@ -139,6 +140,19 @@ pub extern "C" fn functionality() -> u32 {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn noop() {}
+
+/// Computes for the given number of milliseconds (wasm time: the clock is
+/// WASI's), then returns how many rounds it made: honest heavy work.
+#[unsafe(no_mangle)]
+pub extern "C" fn busy(id: u32) -> u32 {
+    let ms: u64 = serde_json::from_slice(&take(id)).unwrap_or(0);
+    let started = std::time::Instant::now();
+    let mut rounds = 0u64;
+    while started.elapsed() < std::time::Duration::from_millis(ms) {
+        rounds = std::hint::black_box(rounds + 1);
+    }
+    give_json(&serde_json::json!(rounds))
+}
 
 #[unsafe(no_mangle)]
 pub extern "C" fn ping() -> u32 {
