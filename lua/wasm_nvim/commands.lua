@@ -68,6 +68,10 @@ function commands.info(name)
   if p.disabled then
     lines[#lines + 1] = '  disabled: ' .. p.disabled
   end
+  if p.imports then
+    lines[#lines + 1] = '  imports:  ' .. (#p.imports > 0 and table.concat(p.imports, ', ') or '(nothing from Neovim)')
+    lines[#lines + 1] = '  allowed:  ' .. p.allow
+  end
   if (p.slow_calls or 0) > 0 then
     lines[#lines + 1] = ('  slow:     %d call(s), the slowest %s (%d ms); see :Wasm log'):format(p.slow_calls,
       p.slowest.name, p.slowest.ms)

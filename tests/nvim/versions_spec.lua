@@ -42,14 +42,14 @@ T.test('a function only a newer Neovim has fails when called, naming the Neovim 
   if has_012 then
     wasm.compat.ui_send() -- nvim_ui_send exists here (no UI attached: nothing to see)
   else
-    T.fails({ 'wasm_nvim: compat.ui_send:', 'nvim_ui_send needs API level 14 (Neovim 0.12)',
+    T.fails({ 'wasm_nvim: compat.ui_send:', 'nvim_ui_send: needs API level 14 (Neovim 0.12)',
       ('this is %s'):format(running), ('(API level %d)'):format(level) }, wasm.compat.ui_send)
   end
   T.eq(wasm.compat.ping(), 'pong', 'the plugin still works')
 end)
 
 T.test('a function no Neovim has fails when called, saying it is unknown here', function()
-  T.fails({ 'wasm_nvim: compat.unknown:', ('nvim_no_such_function is unknown in %s'):format(running) },
+  T.fails({ 'wasm_nvim: compat.unknown:', ('nvim_no_such_function: unknown in %s'):format(running) },
     wasm.compat.unknown)
   T.eq(wasm.compat.ping(), 'pong')
 end)
@@ -81,7 +81,7 @@ for sdk, name in pairs({ Rust = 'fastabi', Zig = 'probe_zig', C = 'probe_c' }) d
     if has_012 then
       T.eq(got, 'sent')
     else
-      T.contains(got, 'nvim_ui_send', 'needs API level 14 (Neovim 0.12)', ('this is %s'):format(running))
+      T.contains(got, 'nvim_ui_send: needs API level 14 (Neovim 0.12)', ('this is %s'):format(running))
     end
   end)
 end

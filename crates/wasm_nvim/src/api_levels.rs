@@ -38,19 +38,19 @@ pub fn is_api_name(name: &str) -> bool {
 }
 
 /// The error for calling API function `name`, which the running Neovim
-/// does not have.
+/// does not have (it reads `<name>: needs API level 14 ...`).
 pub fn missing(name: &str, running: &Version) -> Error {
     let here = format!("Neovim {} (API level {})", running.text, running.api_level);
     let message = match since(name) {
         Some(level) if level > running.api_level => match release_of(level) {
-            Some(release) => format!("{name} needs API level {level} (Neovim {release}); this is {here}"),
-            None => format!("{name} needs API level {level}; this is {here}"),
+            Some(release) => format!("needs API level {level} (Neovim {release}); this is {here}"),
+            None => format!("needs API level {level}; this is {here}"),
         },
         // Known to the newest API but gone here: removed after deprecation.
-        Some(_) => format!("{name} is not in {here} (removed)"),
-        None => format!("{name} is unknown in {here}"),
+        Some(_) => format!("not in {here} (removed)"),
+        None => format!("unknown in {here}"),
     };
-    Error::new(Kind::Unavailable, message)
+    Error::new(Kind::Unavailable, message).context(name)
 }
 
 #[cfg(test)]
@@ -74,10 +74,10 @@ mod tests {
         let newer = generated::SINCE.iter().find(|(_, level)| *level > 13).map(|(n, _)| *n);
         if let Some(name) = newer {
             let e = missing(name, &v011()).to_string();
-            assert!(e.contains(name) && e.contains("needs API level") && e.contains("Neovim 0.11.4 (API level 13)"), "{e}");
+            assert!(e.contains(&format!("{name}: needs API level")) && e.contains("Neovim 0.11.4 (API level 13)"), "{e}");
         }
         let e = missing("nvim_frobnicate", &v011()).to_string();
-        assert!(e.contains("nvim_frobnicate is unknown in Neovim 0.11.4"), "{e}");
+        assert!(e.contains("nvim_frobnicate: unknown in Neovim 0.11.4"), "{e}");
         assert!(is_api_name("nvim_frobnicate") && is_api_name("buffer_get_line") && !is_api_name("get_id"));
     }
 }

@@ -34,6 +34,8 @@ pub enum Kind {
     Plugin,
     /// The plugin called an API function the running Neovim does not have.
     Unavailable,
+    /// The plugin used something the user's `allow` withholds from it.
+    Denied,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Internal => "internal error (please report): ",
             Kind::Plugin => "",
             Kind::Unavailable => "",
+            Kind::Denied => "permission denied: ",
         }
     }
 }

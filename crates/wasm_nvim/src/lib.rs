@@ -20,6 +20,7 @@ pub mod nvim;
 pub mod options;
 pub mod output;
 pub mod panics;
+pub mod permissions;
 pub mod plugin;
 pub mod raw;
 pub mod reentry;

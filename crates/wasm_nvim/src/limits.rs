@@ -15,6 +15,7 @@ use std::time::Duration;
 use wasmtime::ResourceLimiter;
 
 use crate::error::Error;
+use crate::permissions::Permissions;
 
 /// How often the epoch ticks, i.e. the resolution of deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -43,6 +44,8 @@ pub struct Limits {
     /// Calls that take longer than this (wall time, everything included)
     /// are recorded as slow; `None`: not recorded.
     pub slow_call: Option<Duration>,
+    /// What the plugin may reach in Neovim (the API, Lua).
+    pub allow: Permissions,
 }
 
 impl Default for Limits {
@@ -57,6 +60,7 @@ impl Default for Limits {
             max_timeouts: 3,
             data_dir: None,
             slow_call: Some(DEFAULT_SLOW_CALL),
+            allow: Permissions::default(),
         }
     }
 }

@@ -202,7 +202,9 @@ pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[V
 /// `state` ("loaded", "not loaded", "failed"), `error`, and for loaded
 /// ones `abi`, `compiled`, `compile_ms`, `load_ms`, `disabled`,
 /// `slow_calls` (count) and `slowest` (`{ name, ms }`) of the calls
-/// slower than `slow_ms`, and `functions` (`{ name, params, returns, type }`).
+/// slower than `slow_ms`, `imports` (the API functions and Lua imports it
+/// uses), `allow` (what it may use), and `functions`
+/// (`{ name, params, returns, type }`).
 fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     let list = lua.create_table()?;
     let entries = rt.registry.borrow().entries().to_vec();
@@ -226,6 +228,8 @@ fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
                 info.set("compiled", plugin.compiled.outcome.as_str())?;
                 info.set("compile_ms", plugin.compiled.ms)?;
                 info.set("disabled", plugin.disabled_reason())?;
+                info.set("imports", plugin.imports.clone())?;
+                info.set("allow", plugin.limits.allow.describe())?;
                 let slow = plugin.slow_calls();
                 info.set("slow_calls", slow.count)?;
                 if let Some((function, ms)) = slow.slowest {

@@ -7,7 +7,9 @@
 //!   lazy = true,
 //!   slow_ms = 100,
 //!   limits = { timeout_ms = 10000, memory_mb = 256, max_timeouts = 3 },
-//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
+//!   allow = { lua = true, api = true },
+//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true,
+//!                         allow = { lua = false, api = { "nvim_buf_get_lines" } } } },
 //! })
 //! ```
 //! A wrong type or value is an error naming the option; an unknown key is
@@ -21,6 +23,7 @@ use mlua::{Table, Value};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+use crate::permissions::{ApiGrant, Permissions};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -32,12 +35,22 @@ pub struct Options {
     /// Record calls slower than this many ms (0: none).
     pub slow_ms: Option<u64>,
     pub limits: LimitOptions,
+    /// What every plugin may reach (`plugins.<name>.allow` overrides it).
+    pub allow: AllowOptions,
     pub plugins: HashMap<String, PluginOptions>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { debug: false, cache: true, lazy: true, slow_ms: None, limits: LimitOptions::default(), plugins: HashMap::new() }
+        Options {
+            debug: false,
+            cache: true,
+            lazy: true,
+            slow_ms: None,
+            limits: LimitOptions::default(),
+            allow: AllowOptions::default(),
+            plugins: HashMap::new(),
+        }
     }
 }
 
@@ -50,17 +63,36 @@ pub struct LimitOptions {
     pub max_timeouts: Option<u32>,
 }
 
+/// `allow = { lua = ..., api = ... }` as given; `None` keeps the default.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AllowOptions {
+    pub lua: Option<bool>,
+    pub api: Option<ApiGrant>,
+}
+
+impl AllowOptions {
+    fn apply(&self, allow: &mut Permissions) {
+        if let Some(lua) = self.lua {
+            allow.lua = lua;
+        }
+        if let Some(api) = &self.api {
+            allow.api = api.clone();
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginOptions {
     pub enabled: bool,
     pub limits: LimitOptions,
+    pub allow: AllowOptions,
     /// Give the plugin `stdpath("data")/wasm_nvim/<name>` as `/data`.
     pub data_dir: bool,
 }
 
 impl Default for PluginOptions {
     fn default() -> Self {
-        PluginOptions { enabled: true, limits: LimitOptions::default(), data_dir: false }
+        PluginOptions { enabled: true, limits: LimitOptions::default(), allow: AllowOptions::default(), data_dir: false }
     }
 }
 
@@ -90,8 +122,10 @@ impl Options {
         if let Some(ms) = self.slow_ms {
             limits.slow_call = (ms > 0).then(|| Duration::from_millis(ms));
         }
+        self.allow.apply(&mut limits.allow);
         let plugin = self.plugin(name);
         plugin.limits.apply(&mut limits);
+        plugin.allow.apply(&mut limits.allow);
         if plugin.data_dir {
             limits.data_dir = Some(data_root.join(name));
         }
@@ -112,6 +146,11 @@ impl Options {
                 "cache" => out.cache = boolean(value, "cache")?,
                 "lazy" => out.lazy = boolean(value, "lazy")?,
                 "slow_ms" => out.slow_ms = Some(count(value, "slow_ms", 0)?),
+                "allow" => {
+                    if let Some(t) = table_or_nil(value, "allow")? {
+                        out.allow = allow_options(&t, "allow", warnings)?;
+                    }
+                }
                 "limits" => {
                     if let Some(t) = table_or_nil(value, "limits")? {
                         out.limits = limit_options(&t, "limits", warnings)?;
@@ -162,11 +201,55 @@ fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<P
         match key.as_str() {
             "enabled" => out.enabled = boolean(value, &format!("{path}.enabled"))?,
             "data_dir" => out.data_dir = boolean(value, &format!("{path}.data_dir"))?,
+            "allow" => {
+                let name = format!("{path}.allow");
+                if let Some(t) = table_or_nil(value, &name)? {
+                    out.allow = allow_options(&t, &name, warnings)?;
+                }
+            }
             other => {
                 if !limit_option(&mut out.limits, other, value, path)? {
                     warnings.push(format!("unknown option '{path}.{other}' (ignored)"));
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// `{ lua = boolean, api = boolean | { "nvim_x", ... } }`.
+fn allow_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<AllowOptions> {
+    let mut out = AllowOptions::default();
+    for (key, value) in entries(t, path)? {
+        let name = format!("{path}.{key}");
+        match key.as_str() {
+            "lua" => out.lua = Some(boolean(value, &name)?),
+            "api" => {
+                out.api = Some(match value {
+                    Value::Boolean(true) => ApiGrant::All,
+                    Value::Boolean(false) => ApiGrant::None,
+                    Value::Table(list) => {
+                        let names = list
+                            .sequence_values::<Value>()
+                            .map(|v| match v? {
+                                Value::String(s) => Ok(s.to_string_lossy()),
+                                other => Err(Error::value(format!(
+                                    "option '{name}' must list API function names, got a {}",
+                                    other.type_name()
+                                ))),
+                            })
+                            .collect::<Result<_>>()?;
+                        ApiGrant::Only(names)
+                    }
+                    other => {
+                        return Err(Error::value(format!(
+                            "option '{name}' must be a boolean or a list of API function names, got {}",
+                            other.type_name()
+                        )));
+                    }
+                })
+            }
+            _ => warnings.push(format!("unknown option '{name}' (ignored)")),
         }
     }
     Ok(out)

@@ -78,6 +78,8 @@ pub struct Plugin {
     pub functions: Vec<FunctionSpec>,
     pub compiled: Compiled,
     pub limits: Limits,
+    /// The imports that reach into Neovim (API functions, Lua), sorted.
+    pub imports: Vec<String>,
     /// Calls that timed out in a row.
     timeouts: Cell<u32>,
     /// Why calls are refused (too many timeouts), if they are.
@@ -119,7 +121,8 @@ impl Plugin {
         let started = std::time::Instant::now();
         let (module, outcome) = cache::load(rt.cache_dir().as_deref(), &wasm.engine, &bytes)?;
         let compiled = Compiled { outcome, ms: started.elapsed().as_secs_f64() * 1e3 };
-        let linker = crate::abi::link(&wasm.linker, &module, &rt.nvim)?;
+        let linker = crate::abi::link(&wasm.linker, &module, &rt.nvim, name, &limits.allow)?;
+        let imports = crate::abi::neovim_imports(&module, &rt.nvim);
         let pre = linker.instantiate_pre(&module).map_err(|e| Error::load(format!("cannot link: {e:#}")))?;
         let name: Arc<str> = name.into();
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
@@ -135,6 +138,7 @@ impl Plugin {
             functions,
             compiled,
             limits,
+            imports,
             timeouts: Cell::new(0),
             disabled: RefCell::new(None),
             slow: RefCell::new(SlowCalls::default()),

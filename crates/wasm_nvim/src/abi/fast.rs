@@ -56,12 +56,23 @@ pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str) -> w
     Ok(())
 }
 
-/// Binds `nvim.<name>`, an API function this Neovim does not have, to a
-/// stub whose every call is an error value saying `why`.
-pub fn define_missing(linker: &mut Linker<HostState>, name: &str, why: Error) -> wasmtime::Result<()> {
+/// Binds `nvim.<name>` — an API function this Neovim does not have, or one
+/// the plugin may not call — to a stub whose every call is an error value
+/// saying `why`.
+pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, why: Error) -> wasmtime::Result<()> {
     let name: std::sync::Arc<str> = name.into();
     linker.func_wrap(MODULE, &name.clone(), move |mut caller: Caller<'_, HostState>, _: u32, _: u32| {
         call(&mut caller, &|_, _, _| Err(why.clone())).map_err(|e| wasmtime::Error::new(e.context(&*name)))
+    })?;
+    Ok(())
+}
+
+/// Replaces `nvim.lua` with a stub whose calls are an error value saying
+/// `why` (the plugin may not run Lua). The linker must allow shadowing.
+pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
+    let why = why.clone();
+    linker.func_wrap(MODULE, "lua", move |mut caller: Caller<'_, HostState>, _: u32, _: u32, _: u32, _: u32| {
+        call(&mut caller, &|_, _, _| Err(why.clone().context("lua"))).map_err(|e| wasmtime::Error::new(e.context("lua")))
     })?;
     Ok(())
 }

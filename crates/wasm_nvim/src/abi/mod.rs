@@ -17,6 +17,9 @@
 //!   loads, and only calling it fails, saying which Neovim it needs;
 //! - any other mismatch is a load error naming the import, the declared
 //!   type and the type this Neovim's API implies.
+//!
+//! What the user's `allow` withholds (see `permissions.rs`) is linked to a
+//! stub too, whose calls fail naming the permission.
 
 pub mod fast;
 pub mod seed;
@@ -26,6 +29,7 @@ use wasmtime::{Engine, ExternType, FuncType, Linker, Module, ValType};
 use crate::api_levels;
 use crate::error::{Error, Result};
 use crate::nvim::Nvim;
+use crate::permissions::Permissions;
 use crate::state::HostState;
 
 /// Builds the linker of the fixed imports: WASI preview 1, the seed ABI's
@@ -39,11 +43,17 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     Ok(linker)
 }
 
-/// The linker for one plugin: `base` plus each API function `module`
-/// imports, bound by the rules above.
-pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim) -> Result<Linker<HostState>> {
+/// The linker for plugin `plugin`: `base` plus each API function `module`
+/// imports, bound by the rules above, and stubs for what `allow` withholds.
+pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim, plugin: &str, allow: &Permissions) -> Result<Linker<HostState>> {
     let mut linker = base.clone();
     let internal = |e: wasmtime::Error| Error::internal(format!("defining an API import: {e:#}"));
+    if let Some(denied) = allow.deny_lua(plugin) {
+        linker.allow_shadowing(true);
+        seed::withhold_lua(&mut linker, &denied).map_err(internal)?;
+        fast::withhold_lua(&mut linker, &denied).map_err(internal)?;
+        linker.allow_shadowing(false);
+    }
     for import in module.imports() {
         let (abi, name) = (import.module(), import.name());
         let ExternType::Func(declared) = import.ty() else { continue };
@@ -57,29 +67,33 @@ pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim) -> Result<Li
             ))
         };
         let index = nvim.api_index(name);
+        let denied = allow.deny_api(plugin, name);
         if abi == fast::MODULE {
             if !fast::is_api_type(&declared) {
                 return Err(mismatch("the fast ABI's API imports are (i32, i32) -> i64"));
             }
-            match index {
-                Some(index) => fast::define_api(&mut linker, index, name),
-                None => fast::define_missing(&mut linker, name, api_levels::missing(name, &nvim.version)),
+            match (index, denied) {
+                (_, Some(denied)) => fast::define_unavailable(&mut linker, name, denied),
+                (Some(index), None) => fast::define_api(&mut linker, index, name),
+                (None, None) => fast::define_unavailable(&mut linker, name, api_levels::missing(name, &nvim.version)),
             }
             .map_err(internal)?;
             continue;
         }
-        let shape = seed::api_shape(&declared);
-        match (index.and_then(|i| nvim.api.get(i).map(|f| (i, f))), shape) {
-            (Some((index, f)), Some((takes_args, returns))) if takes_args == f.takes_args => {
-                seed::define_api(&mut linker, index, name, takes_args, returns).map_err(internal)?;
+        let api = index.and_then(|i| nvim.api.get(i).map(|f| (i, f)));
+        match (api, seed::api_shape(&declared)) {
+            (Some((index, f)), Some((takes_args, returns))) if takes_args == f.takes_args => match denied {
+                Some(why) => seed::define_unavailable(&mut linker, name, declared.clone(), why),
+                None => seed::define_api(&mut linker, index, name, takes_args, returns),
             }
+            .map_err(internal)?,
             (Some((_, f)), _) => {
                 let implied = seed::implied_type(f.takes_args, f.returns);
                 return Err(mismatch(&format!("the API of Neovim {} implies {implied}", nvim.version.text)));
             }
             (None, Some(_)) => {
-                seed::define_missing(&mut linker, name, declared.clone(), api_levels::missing(name, &nvim.version))
-                    .map_err(internal)?;
+                let why = denied.unwrap_or_else(|| api_levels::missing(name, &nvim.version));
+                seed::define_unavailable(&mut linker, name, declared.clone(), why).map_err(internal)?;
             }
             (None, None) => {
                 return Err(mismatch("a seed-ABI API import takes () or (i32) and returns nothing or i32"));
@@ -87,6 +101,21 @@ pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim) -> Result<Li
         }
     }
     Ok(linker)
+}
+
+/// The imports of `module` that reach into Neovim (the API, and Lua), by
+/// name, sorted: what `:Wasm info` shows beside what the plugin may use.
+pub fn neovim_imports(module: &Module, nvim: &Nvim) -> Vec<String> {
+    let mut names: Vec<String> = module
+        .imports()
+        .filter(|i| i.module() == seed::MODULE || i.module() == fast::MODULE)
+        .map(|i| i.name())
+        .filter(|name| ["lua", "lua_exec", "lua_eval"].contains(name) || nvim.api_index(name).is_some() || api_levels::is_api_name(name))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// `(i32, i32) -> i64`, as the wasm text format would say it.

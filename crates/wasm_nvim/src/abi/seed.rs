@@ -182,10 +182,20 @@ pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, take
     Ok(())
 }
 
-/// Binds `host::<name>`, an API function this Neovim does not have, to a
-/// stub of the declared type that fails with `why` when called.
-pub fn define_missing(linker: &mut Linker<HostState>, name: &str, ty: FuncType, why: Error) -> wasmtime::Result<()> {
+/// Binds `host::<name>` — an API function this Neovim does not have, or
+/// one the plugin may not call — to a stub of the declared type whose
+/// calls fail with `why`.
+pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, ty: FuncType, why: Error) -> wasmtime::Result<()> {
     linker.func_new(MODULE, name, ty, move |_, _, _| Err(wasmtime::Error::new(why.clone())))?;
+    Ok(())
+}
+
+/// Replaces `lua_exec` and `lua_eval` with stubs failing with `why`
+/// (the plugin may not run Lua). The linker must allow shadowing.
+pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
+    let (exec, eval) = (why.clone(), why.clone());
+    linker.func_wrap(MODULE, "lua_exec", move |_: u32| -> Ret<()> { Err(wasmtime::Error::new(exec.clone().context("lua_exec"))) })?;
+    linker.func_wrap(MODULE, "lua_eval", move |_: u32| -> Ret<u32> { Err(wasmtime::Error::new(eval.clone().context("lua_eval"))) })?;
     Ok(())
 }
 
