@@ -63,6 +63,10 @@ T.test('an import whose type no API implies is a load error naming it, both type
     "import nvim::nvim_get_current_line is declared (i32) -> i32 but the fast ABI's API imports are (i32, i32) -> i64")
 end)
 
+T.test('a plugin importing thousands of made-up API functions is refused at load, quickly', function()
+  T.contains(T.notes_text(notes), "plugin 'many_imports'", 'imports more than 4096 API functions')
+end)
+
 -- The same three functions written with each SDK (Rust: tests/plugins/fastabi,
 -- Zig and C: tests/plugins/probe_*): their API calls go through imports
 -- named after the function, so each gets the host's answers unchanged.

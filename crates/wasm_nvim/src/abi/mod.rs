@@ -24,6 +24,8 @@
 pub mod fast;
 pub mod seed;
 
+use std::collections::HashSet;
+
 use wasmtime::{Engine, ExternType, FuncType, Linker, Module, ValType};
 
 use crate::api_levels;
@@ -31,6 +33,11 @@ use crate::error::{Error, Result};
 use crate::nvim::Nvim;
 use crate::permissions::Permissions;
 use crate::state::HostState;
+
+/// Most distinct API imports one plugin may have: the API has a few
+/// hundred functions; each import costs a host function, so a module made
+/// of a hundred thousand made-up `nvim_*` names is refused at once.
+pub const MAX_API_IMPORTS: usize = 4096;
 
 /// Builds the linker of the fixed imports: WASI preview 1, the seed ABI's
 /// (`"host"`) and the fast ABI's (`"nvim"`). [`link`] adds the API.
@@ -54,11 +61,18 @@ pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim, plugin: &str
         fast::withhold_lua(&mut linker, &denied).map_err(internal)?;
         linker.allow_shadowing(false);
     }
+    let mut linked = HashSet::new();
     for import in module.imports() {
         let (abi, name) = (import.module(), import.name());
         let ExternType::Func(declared) = import.ty() else { continue };
         if (abi != seed::MODULE && abi != fast::MODULE) || !(nvim.api_index(name).is_some() || api_levels::is_api_name(name)) {
             continue; // a fixed import, or one no host has: the linker says so
+        }
+        if !linked.insert((abi, name)) {
+            continue; // imported twice: one definition serves (wasmtime checks the types)
+        }
+        if linked.len() > MAX_API_IMPORTS {
+            return Err(Error::load(format!("imports more than {MAX_API_IMPORTS} API functions")));
         }
         let mismatch = |implied: &str| {
             Error::load(format!(
