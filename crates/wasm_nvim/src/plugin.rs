@@ -110,7 +110,9 @@ impl Plugin {
         loaded
     }
 
-    fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
+    /// Loads `path` under an existing plugin's `key`, so its callbacks reach
+    /// the new code (a reload). Nothing is released when this fails.
+    pub fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
         let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
@@ -145,6 +147,11 @@ impl Plugin {
         plugin.resolve_exports(&mut store)?;
         *plugin.slot.borrow_mut() = Slot::Ready(Box::new(store));
         Ok(plugin)
+    }
+
+    /// Whether a call into it is on the stack (then it cannot be replaced).
+    pub fn is_running(&self) -> bool {
+        matches!(*self.slot.borrow(), Slot::InUse)
     }
 
     fn resolve_exports(&self, store: &mut Store<HostState>) -> Result<()> {
