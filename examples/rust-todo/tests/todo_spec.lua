@@ -63,3 +63,15 @@ T.test('bad arguments are named', function()
   T.fails('wasm_nvim: todo.setup: argument 1 (opts): expected a table or nil, got an integer', wasm.todo.setup, 5)
   T.fails('wasm_nvim: todo.count: argument 1 (buf): expected a buffer or nil, got a string', wasm.todo.count, 'x')
 end)
+
+T.test(':Wasm info and plugins() show each function\'s parameters and doc line', function()
+  local info = vim.api.nvim_exec2('Wasm info todo', { output = true }).output
+  T.contains(info, 'function  count (buf: Option<Buffer>) -> Result<usize>  -- How many TODOs a buffer has (default: the current one).',
+    'function  setup (opts: Option<Opts>) -> Result<()>')
+  for _, p in ipairs(wasm.plugins()) do
+    if p.name == 'todo' then
+      local f = vim.tbl_filter(function(f) return f.name == 'on_write' end, p.functions)[1]
+      T.eq({ f.type, f.doc }, { '(event: AutocmdEvent) -> Result<()>', '`BufWritePost`: `b:todo_count` of the written buffer.' })
+    end
+  end
+end)
