@@ -59,8 +59,8 @@ end)
 
 T.test(':Wasm info loads the plugin and shows its details', function()
   local text = output('Wasm info fastabi')
-  T.contains(text, 'fastabi (loaded)', 'ABI:      msgpack', 'function  greet (ptr: i32, len: i32) -> i64',
-    'function  add (f64, f64) -> f64', 'limits:   timeout 10000 ms, memory 256 MiB')
+  T.contains(text, 'fastabi (loaded)', 'ABI:      msgpack', 'function  greet (name: String, punctuation: Option<String>) -> String',
+    'function  add (a: f64, b: f64) -> f64', 'limits:   timeout 10000 ms, memory 256 MiB')
 end)
 
 T.test(':Wasm call passes JSON arguments and shows the result', function()
