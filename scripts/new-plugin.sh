@@ -16,7 +16,7 @@ if [ -e "$dir" ]; then
   echo "$dir already exists" >&2
   exit 1
 fi
-mkdir -p "$dir/src" "$dir/plugin"
+mkdir -p "$dir/src" "$dir/plugin" "$dir/tests"
 
 cat >"$dir/Cargo.toml" <<TOML
 [package]
@@ -29,13 +29,15 @@ crate-type = ["cdylib"]
 
 [dependencies]
 wasm_nvim_sdk = { path = "$ROOT/crates/sdk" }
+serde = { version = "1", features = ["derive"] }
 
 [profile.release]
 opt-level = "s"
 lto = true
 codegen-units = 1
 panic = "abort"
-strip = true
+# keeps function names, so a trap's backtrace names your functions (+~10 KB)
+strip = "debuginfo"
 
 [workspace]
 TOML
@@ -44,11 +46,26 @@ cat >"$dir/src/lib.rs" <<RS
 use wasm_nvim_sdk::prelude::*;
 
 /// From Lua: \`require("wasm_nvim").$name.greet("you")\`.
+/// (\`println!\` goes nowhere on wasm32-unknown-unknown: use \`echo!\`.)
 #[export]
-fn greet(name: String) -> String {
+fn greet(name: &str) -> String {
     format!("Hello, {name}!")
 }
 RS
+
+cat >"$dir/tests/${name}_spec.lua" <<LUA
+-- Run inside headless Neovim by $ROOT/scripts/plugin-test.sh $dir
+T.test('greet() greets', function()
+  T.eq(require('wasm_nvim').$name.greet('you'), 'Hello, you!')
+end)
+
+T.test(':${name^}Hello notifies', function()
+  local notes = T.notified(function()
+    vim.cmd('${name^}Hello you')
+  end)
+  T.eq(notes[1].msg, 'Hello, you!')
+end)
+LUA
 
 cat >"$dir/build.sh" <<SH
 #!/usr/bin/env bash
@@ -78,4 +95,4 @@ with your plugin manager, with \`build = "./build.sh"\`), then
 \`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
 MD
 
-echo "created $dir: build it with $dir/build.sh"
+echo "created $dir: build it with $dir/build.sh, test it in Neovim with $ROOT/scripts/plugin-test.sh $dir"

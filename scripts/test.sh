@@ -20,7 +20,7 @@ if [ $build = 1 ]; then
     # -p, not --workspace: unifying features with the fixtures crate would
     # rebuild wasmtime a second time.
     unit_log="$(mktemp)"
-    if ! "$CARGO" test --release --locked -p wasm_nvim >"$unit_log" 2>&1; then
+    if ! "$CARGO" test --release --locked -p wasm_nvim -p wasm_nvim_sdk >"$unit_log" 2>&1; then
       cat "$unit_log"; echo "unit tests failed"; exit 1
     fi
     grep -E '^test result' "$unit_log"
@@ -53,6 +53,19 @@ for nvim in "${NVIMS[@]}"; do
     fi
   done
   rm -rf "$scratch"
+  # Example plugins' own tests, run by the command plugin authors use.
+  for example in examples/*/tests; do
+    name="example $(basename "$(dirname "$example")") (plugin-test)"
+    if [ ${#filters[@]} -gt 0 ]; then
+      match=0
+      for f in "${filters[@]}"; do [[ "$name" == *"$f"* ]] && match=1; done
+      [ $match = 1 ] || continue
+    fi
+    ran=$((ran + 1))
+    if ! NVIM="$nvim" bash scripts/plugin-test.sh --no-build "$(dirname "$example")"; then
+      failed+=("$name ($version)")
+    fi
+  done
   echo "== $version: specs took $((SECONDS - started)) s"
 done
 

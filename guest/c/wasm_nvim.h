@@ -132,7 +132,18 @@ typedef struct wn_reader {
     uint32_t index;  /* 1-based number of the current top-level value */
     bool args;       /* an argument list: "argument N: " in errors, nil past the end */
     char error[160]; /* why the first failed read failed ("" if none did) */
+    const char *const *names; /* parameter names for errors (wn_arg_names) */
+    uint32_t n_names;
 } wn_reader;
+
+/* Names the parameters, so errors say "argument 2 (last): expected ...":
+ *     wn_arg_names(args, "first", "last");                                  */
+#define wn_arg_names(r, ...)                                                  \
+    do {                                                                      \
+        static const char *const wn__names[] = {__VA_ARGS__};                 \
+        (r)->names = wn__names;                                               \
+        (r)->n_names = (uint32_t)(sizeof wn__names / sizeof *wn__names);      \
+    } while (0)
 
 /* Writes msgpack into a growing malloc'd buffer. Start with `= {0}`
  * (WN_WRITER). Fields are read-only for you. */
@@ -573,7 +584,10 @@ bool wn_at_end(const wn_reader *r) { return r->pos >= r->end; }
 WN__PRINTF(2, 3) static void wn__fail(wn_reader *r, const char *fmt, ...) {
     if (r->error[0]) return;
     size_t at = 0;
-    if (r->args && r->index > 0) {
+    if (r->args && r->index > 0 && r->names && r->index <= r->n_names) {
+        int n = snprintf(r->error, sizeof r->error, "argument %u (%s): ", (unsigned)r->index, r->names[r->index - 1]);
+        at = n > 0 ? (size_t)n : 0;
+    } else if (r->args && r->index > 0) {
         int n = snprintf(r->error, sizeof r->error, "argument %u: ", (unsigned)r->index);
         at = n > 0 ? (size_t)n : 0;
     }
@@ -718,7 +732,7 @@ static const char *wn__type_name(wn_type t) {
     case WN_STR: return "a string";
     case WN_BIN: return "binary data";
     case WN_ARRAY: return "an array";
-    case WN_MAP: return "a map";
+    case WN_MAP: return "a table";
     case WN_EXT: return "an extension";
     case WN_END: return "nothing";
     default: return "invalid data";
@@ -814,11 +828,11 @@ int64_t wn_read_int(wn_reader *r) {
     wn__item it;
     if (!wn__begin(r, &it)) return 0;
     if (it.type == WN_FLOAT) {
-        wn__fail(r, "expected an integer, got %g", wn__float_value(r->pos, &it));
+        wn__fail(r, "expected an integer (i64), got a float");
         return 0;
     }
     if (it.type != WN_INT) {
-        wn__mismatch(r, "an integer", &it);
+        wn__mismatch(r, "an integer (i64)", &it);
         return 0;
     }
     return wn__read_int_item(r, &it);
@@ -895,7 +909,7 @@ uint32_t wn_read_map(wn_reader *r) {
         return 0;
     }
     if (it.type != WN_MAP) {
-        wn__mismatch(r, "a map", &it);
+        wn__mismatch(r, "a table", &it);
         return 0;
     }
     wn__consume(r, &it, 2 * (uint64_t)it.count);

@@ -661,7 +661,7 @@ pub const Reader = struct {
         const whole: i128 = if (h.kind == .int) h.int else blk: {
             // 2^53: beyond it doubles are all whole but no longer exact.
             if (@floor(h.float) != h.float or @abs(h.float) > 9007199254740992.0)
-                return r.mismatch(start, expected, "a number with a fraction");
+                return r.mismatch(start, expected, "a float");
             break :blk @intFromFloat(h.float);
         };
         return std.math.cast(T, whole) orelse r.mismatch(start, expected, "an integer out of range");
@@ -1075,6 +1075,22 @@ pub fn setCurrentLine(line: []const u8) Error!void {
 /// The result is encoded with `Writer.write` (void and null are nil). An
 /// error union fails the call when it is an error: with `errorMessage()`
 /// for the SDK's errors (`fail`, failed Neovim calls), else the error's name.
+/// A function with its parameter names, so a wrong argument is named:
+/// `.reverse = nvim.named(reverse, .{ "first", "last" })` gives
+/// "argument 2 (last): expected an integer (i64), got a string".
+pub fn named(comptime f: anytype, comptime names: anytype) type {
+    return struct {
+        pub const wasm_nvim_named = true;
+        pub const function = f;
+        pub const param_names: []const []const u8 = &names;
+    };
+}
+
+fn unwrapFn(comptime entry: anytype) struct { f: @TypeOf(if (@TypeOf(entry) == type and @hasDecl(entry, "wasm_nvim_named")) entry.function else entry), names: []const []const u8 } {
+    if (@TypeOf(entry) == type and @hasDecl(entry, "wasm_nvim_named")) return .{ .f = entry.function, .names = entry.param_names };
+    return .{ .f = entry, .names = &.{} };
+}
+
 pub fn exportFunctions(comptime functions: anytype) void {
     const is_namespace = @TypeOf(functions) == type;
     const Container = if (is_namespace) functions else @TypeOf(functions);
@@ -1085,13 +1101,14 @@ pub fn exportFunctions(comptime functions: anytype) void {
 
     comptime var json: []const u8 = "[";
     inline for (names) |name| {
-        const f = @field(functions, name);
+        const entry = comptime unwrapFn(@field(functions, name));
+        const f = entry.f;
         if (@typeInfo(@TypeOf(f)) != .@"fn") {
             // A namespace may hold other declarations; a literal may not.
             if (is_namespace) continue else @compileError("wasm_nvim: ." ++ name ++ " is not a function");
         }
         comptime checkName(name);
-        @export(&Exported(f).call, .{ .name = name });
+        @export(&Exported(f, entry.names).call, .{ .name = name });
         json = json ++ (if (json.len > 1) "," else "") ++ "{\"name\":\"" ++ name ++ "\"}";
     }
     const list = json ++ "]";
@@ -1118,7 +1135,7 @@ fn checkName(comptime name: []const u8) void {
 }
 
 /// The export for `f`: `(args_ptr, args_len) -> packed result`.
-fn Exported(comptime f: anytype) type {
+fn Exported(comptime f: anytype, comptime names: []const []const u8) type {
     return struct {
         fn call(ptr: u32, len: u32) callconv(.c) u64 {
             const args = takeBuffer(ptr, len);
@@ -1127,12 +1144,12 @@ fn Exported(comptime f: anytype) type {
             // Arguments may be slices of `args`, and so may the result:
             // freed only after the result is encoded.
             defer freeBuffer(args);
-            return invoke(f, args);
+            return invoke(f, names, args);
         }
     };
 }
 
-fn invoke(comptime f: anytype, args_msgpack: []const u8) u64 {
+fn invoke(comptime f: anytype, comptime names: []const []const u8, args_msgpack: []const u8) u64 {
     const F = @TypeOf(f);
     const params = @typeInfo(F).@"fn".param_types;
     var args: std.meta.ArgsTuple(F) = undefined;
@@ -1147,15 +1164,19 @@ fn invoke(comptime f: anytype, args_msgpack: []const u8) u64 {
             args[i] = scratch();
             continue;
         }
+        const at = comptime if (lua_index < names.len)
+            std.fmt.comptimePrint("argument {d} ({s})", .{ lua_index + 1, names[lua_index] })
+        else
+            std.fmt.comptimePrint("argument {d}", .{lua_index + 1});
         if (lua_index < given) {
             args[i] = r.read(T) catch |e| switch (e) {
                 error.OutOfMemory => return replyError("out of memory"),
-                error.BadValue => return replyErrorFmt("argument {d}: expected {s}, got {s}", .{ lua_index + 1, r.expected, r.found }),
+                error.BadValue => return replyErrorFmt("{s}: expected {s}, got {s}", .{ at, r.expected, r.found }),
             };
         } else if (@typeInfo(T) == .optional) {
             args[i] = null;
         } else {
-            return replyErrorFmt("argument {d} is missing: expected {s}", .{ lua_index + 1, comptime describe(T) });
+            return replyErrorFmt("{s}: expected {s}, got nil", .{ at, comptime describe(T) });
         }
         lua_index += 1;
     }

@@ -77,7 +77,7 @@ function commands.info(name)
       p.slowest.name, p.slowest.ms)
   end
   for _, f in ipairs(p.functions or {}) do
-    lines[#lines + 1] = ('  function  %s %s'):format(f.name, f.type)
+    lines[#lines + 1] = ('  function  %s %s%s'):format(f.name, f.type, f.doc and ('  -- ' .. f.doc) or '')
   end
   echo(lines)
 end

@@ -14,8 +14,9 @@ T.test('the plugin is recognised as a fast-ABI plugin, its function list read fr
   for _, fn in ipairs(info.functions) do
     types[fn.name] = fn.type
   end
-  T.eq(types.greet, '(ptr: i32, len: i32) -> i64')
-  T.eq(types.add, '(f64, f64) -> f64')
+  -- the signature the SDK's #[export] wrote into the function list
+  T.eq(types.greet, '(name: String, punctuation: Option<String>) -> String')
+  T.eq(types.add, '(a: f64, b: f64) -> f64')
   T.eq(types.raw_noop, '()')
   T.eq(vim.tbl_filter(function(p) return p.name == 'conformance' end, wasm.plugins())[1].abi, 'seed (JSON)')
 end)

@@ -72,4 +72,9 @@ T.test('make new-plugin: a Rust plugin skeleton that builds, loads and answers',
     vim.cmd('GreeterHello Neovim')
   end)
   T.eq(notes[1].msg, 'Hello, Neovim!')
+  -- its tests, in a fresh headless Neovim, through the command authors use
+  local test = vim.system({ 'bash', T.root .. '/scripts/plugin-test.sh', '--no-build', dir },
+    { env = { NVIM = vim.v.progpath } }):wait()
+  T.eq(test.code, 0, test.stdout .. test.stderr)
+  T.contains(test.stdout, 'greeter_spec.lua: 2 passed, 0 failed', 'plugin-test: all 1 spec file(s) passed')
 end)

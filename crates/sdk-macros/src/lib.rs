@@ -3,21 +3,28 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, Meta, ReturnType, Token, Type, parse_macro_input};
+use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, Meta, Pat, ReturnType, Token, Type, parse_macro_input};
 
 /// Exports a function to Neovim.
 ///
 /// ```ignore
 /// #[export]
-/// fn greet(name: String) -> String { format!("Hello, {name}!") }
+/// fn greet(name: &str) -> String { format!("Hello, {name}!") }
 /// ```
-/// Arguments are deserialized (serde) from the Lua call's arguments, the
-/// result is serialized back; a `Result` whose error is `Display` becomes
-/// a Lua error. `#[export(raw)]` exports a function of plain numbers
-/// called without any encoding; `#[export(name = "x")]` renames it.
+/// Arguments are deserialized (serde) from the Lua call's arguments, one by
+/// one, so a wrong one is named: `argument 1 (name): expected a string, got
+/// an integer`; the result is serialized back; a `Result` whose error is
+/// `Display` becomes a Lua error. A first parameter `&mut S` receives the
+/// plugin's state (`S: wasm_nvim_sdk::Plugin`), which takes no argument.
+/// A single parameter of type `OnLines` receives all the arguments (what
+/// `nvim_buf_attach` passes). `#[export(raw)]` exports a function of plain
+/// numbers called without any encoding; `#[export(name = "x")]` renames it.
+///
+/// The parameter names and types and the first doc line go into the
+/// module's `wasm_nvim_functions` section, shown by `:Wasm info`.
 #[proc_macro_attribute]
 pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func = parse_macro_input!(item as ItemFn);
@@ -45,20 +52,101 @@ pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::TokenStream> {
-    let ident = &func.sig.ident;
-    let mut types: Vec<Type> = Vec::new();
-    for arg in &func.sig.inputs {
-        match arg {
-            FnArg::Typed(pt) => types.push((*pt.ty).clone()),
-            FnArg::Receiver(r) => return Err(syn::Error::new_spanned(r, "an exported function cannot take self")),
+/// One parameter of the exported function.
+struct Param {
+    name: String,
+    ty: Type,
+}
+
+fn params(func: &ItemFn) -> syn::Result<Vec<Param>> {
+    func.sig
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, arg)| match arg {
+            FnArg::Typed(pt) => {
+                let name = match &*pt.pat {
+                    Pat::Ident(id) => id.ident.to_string().trim_start_matches('_').to_string(),
+                    _ => format!("arg{}", i + 1),
+                };
+                Ok(Param { name, ty: (*pt.ty).clone() })
+            }
+            FnArg::Receiver(r) => Err(syn::Error::new_spanned(r, "an exported function cannot take self")),
+        })
+        .collect()
+}
+
+/// `&mut S`: the plugin's state.
+fn state_type(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Reference(r) if r.mutability.is_some() => Some(&r.elem),
+        _ => None,
+    }
+}
+
+fn last_segment_is(ty: &Type, ident: &str) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == ident))
+}
+
+/// Type text as written, without the token spacing (`Option<&str>`).
+fn type_text(tokens: impl ToTokens) -> String {
+    let mut text = tokens.to_token_stream().to_string();
+    for (from, to) in [(" < ", "<"), ("< ", "<"), (" <", "<"), (" >", ">"), ("& ", "&"), (" ,", ","), (" :: ", "::"), (":: ", "::"), ("( ", "("), (" )", ")"), ("[ ", "["), (" ]", "]"), (" ;", ";"), ("' ", "'")] {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
         }
     }
-    let args: Vec<_> = (0..types.len()).map(|i| format_ident!("arg{i}")).collect();
-    let entry = if raw { format!("{{\"name\":\"{name}\",\"raw\":true}}") } else { format!("{{\"name\":\"{name}\"}}") };
+    out.push('"');
+    out
+}
+
+fn doc_line(func: &ItemFn) -> Option<String> {
+    func.attrs.iter().find_map(|a| match &a.meta {
+        Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+            Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value().trim().to_string()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::TokenStream> {
+    let ident = &func.sig.ident;
+    let all = params(func)?;
+    let state = all.first().and_then(|p| state_type(&p.ty)).cloned();
+    let lua_params: Vec<&Param> = all.iter().skip(usize::from(state.is_some())).collect();
+    let returns = match &func.sig.output {
+        ReturnType::Default => String::new(),
+        ReturnType::Type(_, ty) => format!(" -> {}", type_text(ty)),
+    };
+    let signature = format!(
+        "({}){returns}",
+        lua_params.iter().map(|p| format!("{}: {}", p.name, type_text(&p.ty))).collect::<Vec<_>>().join(", ")
+    );
+    let mut entry = format!("{{\"name\":{},\"signature\":{}", json_string(name), json_string(&signature));
+    if let Some(doc) = doc_line(func) {
+        entry.push_str(&format!(",\"doc\":{}", json_string(&doc)));
+    }
+    entry.push_str(if raw { ",\"raw\":true}" } else { "}" });
     let entry_len = entry.len();
     let entry_bytes = syn::LitByteStr::new(entry.as_bytes(), Span::call_site());
     let body = if raw {
+        if state.is_some() {
+            return Err(syn::Error::new_spanned(&func.sig, "a raw export cannot take the plugin state"));
+        }
+        let types: Vec<&Type> = all.iter().map(|p| &p.ty).collect();
+        let args: Vec<_> = (0..types.len()).map(|i| format_ident!("arg{i}")).collect();
         let ret = match &func.sig.output {
             ReturnType::Default => quote! {},
             ReturnType::Type(_, ty) => quote! { -> #ty },
@@ -75,22 +163,35 @@ fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::Toke
             ReturnType::Default => false,
         };
         let reply = if returns_result { quote! { reply_result } } else { quote! { reply } };
-        let arity = types.len();
-        if arity == 0 {
+        let args: Vec<_> = (0..lua_params.len()).map(|i| format_ident!("arg{i}")).collect();
+        let whole = lua_params.len() == 1 && last_segment_is(&lua_params[0].ty, "OnLines");
+        let decode = lua_params.iter().enumerate().map(|(i, p)| {
+            let (arg, ty, pname) = (&args[i], &p.ty, &p.name);
+            let get = if whole { quote! { __args.whole() } } else { quote! { __args.get(#i, #pname) } };
             quote! {
-                #[unsafe(export_name = #name)]
-                extern "C" fn __wasm_nvim_export(ptr: u32, len: u32) -> u64 {
-                    ::wasm_nvim_sdk::__private::export0(ptr, len, || ::wasm_nvim_sdk::__private::#reply(#ident()))
-                }
+                let #arg: #ty = match #get {
+                    Ok(v) => v,
+                    Err(e) => return ::wasm_nvim_sdk::__private::fail(e),
+                };
             }
-        } else {
-            quote! {
-                #[unsafe(export_name = #name)]
-                extern "C" fn __wasm_nvim_export(ptr: u32, len: u32) -> u64 {
-                    ::wasm_nvim_sdk::__private::export(ptr, len, #arity, |(#(#args,)*): (#(#types,)*)| {
-                        ::wasm_nvim_sdk::__private::#reply(#ident(#(#args),*))
-                    })
-                }
+        });
+        let call = match &state {
+            Some(s) => quote! {
+                ::wasm_nvim_sdk::__private::with_state::<#s, _>(|__state| ::wasm_nvim_sdk::__private::#reply(#ident(__state, #(#args),*)))
+            },
+            None => quote! { ::wasm_nvim_sdk::__private::#reply(#ident(#(#args),*)) },
+        };
+        quote! {
+            #[unsafe(export_name = #name)]
+            extern "C" fn __wasm_nvim_export(ptr: u32, len: u32) -> u64 {
+                // SAFETY: the host allocated the arguments with our `alloc(len)`.
+                let __call = unsafe { ::wasm_nvim_sdk::__private::Call::take(ptr, len) };
+                let __args = match __call.args() {
+                    Ok(a) => a,
+                    Err(e) => return ::wasm_nvim_sdk::__private::fail(e),
+                };
+                #(#decode)*
+                #call
             }
         }
     };

@@ -9,9 +9,28 @@
 //!     format!("Hello, {name}!")
 //! }
 //! ```
-//! Build it as a `cdylib` for `wasm32-unknown-unknown` (or `wasm32-wasip1`
-//! to print with `println!`), copy the `.wasm` to `wasm/<name>.wasm` in a
-//! runtimepath directory, and call `require("wasm_nvim").<name>.greet("you")`.
+//! Build it as a `cdylib` for `wasm32-unknown-unknown`, copy the `.wasm` to
+//! `wasm/<name>.wasm` in a runtimepath directory, and call
+//! `require("wasm_nvim").<name>.greet("you")`.
+//!
+//! A plugin with state and callbacks (the whole `examples/rust-todo`):
+//! [`Plugin`] for the state (made on first use, lent to exports taking
+//! `&mut S`; a re-entrant call that wants it too gets an error, never an
+//! alias), [`Callback::new`] naming an export function (a typo does not
+//! compile), typed events ([`AutocmdEvent`], [`CommandArgs`], [`OnLines`])
+//! and options ([`AutocmdOpts`], [`UserCommandOpts`], [`KeymapOpts`],
+//! [`ExtmarkOpts`], [`WinConfig`]).
+//!
+//! **Printing:** on `wasm32-unknown-unknown`, `println!` and `eprintln!`
+//! go nowhere (that target has no stdout). Use [`echo!`] (`:messages`) or
+//! [`notify`]; or build for `wasm32-wasip1`, where stdout and stderr reach
+//! `:messages` and `:Wasm log`.
+//!
+//! **Errors:** an export returning `Result<T, E>` with `E: Display` fails
+//! the Lua call with the message; inside, `?` converts any
+//! `std::error::Error` into [`Error`] (`Error::new(text)` for a message). A wrong
+//! argument fails with `argument 2 (last): expected an integer (i64), got a
+//! string`, as in the Zig and C SDKs; `{}` from Lua is an empty struct.
 //!
 //! The SDK speaks wasm_nvim's fast ABI: values cross as MessagePack in the
 //! plugin's memory (binary-safe, Neovim's own encoding), calls into Neovim
@@ -21,6 +40,11 @@
 pub mod api;
 #[doc(hidden)]
 pub mod __private;
+mod args;
+mod describe;
+mod events;
+mod opts;
+mod state;
 mod sys;
 mod types;
 
@@ -29,8 +53,13 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use types::{Buffer, Callback, Dict, Object, Tabpage, Window};
+pub use events::{AutocmdEvent, CommandArgs, OnLines};
+pub use opts::{AugroupOpts, AutocmdOpts, Complete, ExtmarkOpts, KeymapOpts, UserCommandOpts, WinConfig};
+pub use state::{Plugin, with as state};
+pub use types::{Buffer, Callback, Dict, ExportFn, Object, Tabpage, Window};
 pub use wasm_nvim_sdk_macros::export;
+/// serde, for `#[derive(Serialize, Deserialize)]` on argument and result types.
+pub use serde;
 
 
 /// What goes wrong calling Neovim: its error message (or a value that
@@ -56,7 +85,18 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// `?` on any error type: its message (with its sources) becomes the error.
+impl<E: std::error::Error> From<E> for Error {
+    fn from(e: E) -> Self {
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        Error::new(message)
+    }
+}
 
 /// `Result` with the SDK's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -66,7 +106,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// ```ignore
 /// let n: i64 = lua("return #vim.api.nvim_list_bufs()", ())?;
-/// lua::<()>("vim.defer_fn(..., 100)", (Callback::new("later"),))?;
+/// lua::<()>("vim.defer_fn(..., 100)", (Callback::new(later),))?;
 /// ```
 pub fn lua<R: DeserializeOwned>(code: &str, args: impl Serialize) -> Result<R> {
     // SAFETY: both buffers are valid for the call; the result is ours.
@@ -79,13 +119,42 @@ pub fn echo(text: &str) -> Result<()> {
     api::nvim_echo(&[(text,)], true, Dict::new()).map(drop)
 }
 
-/// `vim.notify(text, level)`; `level` is `vim.log.levels` (2 = INFO,
-/// 3 = WARN, 4 = ERROR).
-pub fn notify(text: &str, level: u8) -> Result<()> {
+/// `echo!("{n} TODOs")`: formats and shows the text in `:messages` (what
+/// `println!` cannot do on `wasm32-unknown-unknown`). Errors are ignored.
+#[macro_export]
+macro_rules! echo {
+    ($($arg:tt)*) => {
+        { let _ = $crate::echo(&format!($($arg)*)); }
+    };
+}
+
+/// `vim.log.levels`, for [`notify`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Trace = 0,
+    Debug = 1,
+    Info = 2,
+    Warn = 3,
+    Error = 4,
+}
+
+impl Serialize for LogLevel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u8(*self as u8)
+    }
+}
+
+/// `vim.notify(text, level)`.
+pub fn notify(text: &str, level: LogLevel) -> Result<()> {
     lua("vim.notify(...)", (text, level))
 }
 
 pub mod prelude {
     //! `use wasm_nvim_sdk::prelude::*;` for plugins.
-    pub use crate::{Buffer, Callback, Dict, Error, Object, Result, Tabpage, Window, api, echo, export, lua, notify};
+    pub use crate::serde::{Deserialize, Serialize};
+    pub use crate::{
+        AugroupOpts, AutocmdEvent, AutocmdOpts, Buffer, Callback, CommandArgs, Complete, Dict, Error, ExtmarkOpts,
+        KeymapOpts, LogLevel, Object, OnLines, Plugin, Result, Tabpage, UserCommandOpts, WinConfig, Window, api, echo,
+        export, lua, notify, state,
+    };
 }

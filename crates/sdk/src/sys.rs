@@ -34,13 +34,17 @@ pub unsafe fn version() -> u64 {
     0
 }
 
+/// What every import returns outside wasm: an error with no buffer (a
+/// 64-bit pointer does not fit the packed result), which
+/// [`decode_result`] turns into [`NOT_IN_WASM`].
 #[cfg(not(target_arch = "wasm32"))]
 pub fn not_in_wasm() -> u64 {
-    let message = b"not running inside wasm_nvim".to_vec().into_boxed_slice();
-    let len = message.len() as u64;
-    let ptr = Box::leak(message).as_mut_ptr() as usize as u64;
-    ptr | (len << 32) | (1 << 63)
+    1 << 63
 }
+
+/// The error of an API call made outside Neovim (a host `cargo test`).
+pub const NOT_IN_WASM: &str = "not running inside wasm_nvim: the Neovim API exists only in a plugin Neovim loaded \
+    (run the plugin's tests in Neovim: scripts/wasm-nvim-test)";
 
 fn layout(size: usize) -> std::alloc::Layout {
     std::alloc::Layout::from_size_align(size.max(1), 1).unwrap_or(std::alloc::Layout::new::<u8>())
@@ -155,6 +159,9 @@ pub fn decode_result<R: DeserializeOwned>(packed: u64) -> Result<R> {
     let (ptr, len, error) = (packed as u32, ((packed >> 32) & 0x7fff_ffff) as u32, packed >> 63 == 1);
     // SAFETY: the host allocated the result with our `alloc(len)`.
     let bytes = unsafe { Taken::new(ptr, len) };
+    if error && bytes.is_empty() {
+        return Err(Error::new(NOT_IN_WASM));
+    }
     if error {
         return Err(Error::new(String::from_utf8_lossy(&bytes).into_owned()));
     }

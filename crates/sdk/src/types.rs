@@ -38,7 +38,7 @@ macro_rules! handle {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_any(HandleVisitor).map($name)
+                d.deserialize_any(HandleVisitor(concat!("a ", $what))).map($name)
             }
         }
     };
@@ -50,13 +50,13 @@ handle!(Tabpage, 2, "tabpage");
 
 /// Accepts a handle as an extension type or as a plain integer (what Lua
 /// passes).
-struct HandleVisitor;
+struct HandleVisitor(&'static str);
 
 impl<'de> Visitor<'de> for HandleVisitor {
     type Value = i64;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a handle (an integer or a msgpack extension)")
+        f.write_str(self.0)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
@@ -77,14 +77,47 @@ impl<'de> Visitor<'de> for HandleVisitor {
 /// One of the plugin's exports, passed where Neovim takes a Lua function
 /// (an autocmd callback, a keymap, `on_lines` ...). The export receives
 /// the Lua arguments; what it returns goes back to Neovim.
+///
+/// `Callback::new(on_write)` names the `#[export]` function itself, so a
+/// typo is a compile error; `Callback::named("x")` takes the export's name
+/// (needed for `#[export(name = "x")]`, whose Rust name differs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Callback(pub String);
 
 impl Callback {
-    pub fn new(export: impl Into<String>) -> Self {
+    /// The export `f` (an `#[export]` function, named by its Rust path).
+    pub fn new<F: ExportFn<M>, M>(f: F) -> Self {
+        let _ = f;
+        let path = std::any::type_name::<F>();
+        // a function item's type name is its path: `my_plugin::on_write`
+        let name = path.rsplit("::").next().unwrap_or(path);
+        Callback(name.to_string())
+    }
+
+    /// The export named `export`.
+    pub fn named(export: impl Into<String>) -> Self {
         Callback(export.into())
     }
 }
+
+/// Functions (not strings, not closures' results): what [`Callback::new`]
+/// takes. `M` only tells the arities apart.
+pub trait ExportFn<M>: Copy + 'static {}
+
+macro_rules! export_fn {
+    ($($arg:ident),*) => {
+        impl<F, R, $($arg),*> ExportFn<(R, $($arg,)*)> for F where F: Fn($($arg),*) -> R + Copy + 'static {}
+    };
+}
+export_fn!();
+export_fn!(A);
+export_fn!(A, B);
+export_fn!(A, B, C);
+export_fn!(A, B, C, D);
+export_fn!(A, B, C, D, E);
+export_fn!(A, B, C, D, E, G);
+export_fn!(A, B, C, D, E, G, H);
+export_fn!(A, B, C, D, E, G, H, I);
 
 impl Serialize for Callback {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -108,7 +141,9 @@ mod tests {
 
     #[test]
     fn callbacks_are_the_host_marker() {
-        let v: rmpv::Value = rmp_serde::from_slice(&rmp_serde::to_vec(&Callback::new("on_save")).unwrap()).unwrap();
+        let v: rmpv::Value = rmp_serde::from_slice(&rmp_serde::to_vec(&Callback::named("on_save")).unwrap()).unwrap();
         assert_eq!(v.to_string(), r#"{"__wasm_callback": "on_save"}"#);
+        fn on_write() {}
+        assert_eq!(Callback::new(on_write), Callback::named("on_write"), "a function names its export");
     }
 }

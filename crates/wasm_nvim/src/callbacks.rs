@@ -7,11 +7,16 @@
 //! array, and returns the export's result converted to Lua (so `true` from
 //! an autocmd callback deletes the autocmd, as in Lua).
 //!
-//! A callback holds the plugin's key, not the plugin. After the plugin is
-//! unloaded or reloaded the key is gone: what the plugin registered with a
-//! callback (autocmds, user commands, keymaps) is deleted, and a callback
-//! that still fires (a buffer attachment, a timer) returns `true` — which
-//! detaches an `nvim_buf_attach` — and does nothing else.
+//! A callback holds the plugin's key and the export's name, not the
+//! plugin. `reload()` (`:Wasm reload`) gives the new version the old key,
+//! so every callback re-binds by export name to the new code; one whose
+//! export is gone is dropped with a notice (autocmds, user commands and
+//! keymaps are deleted, a buffer attachment or timer answers `true`).
+//! After `setup()` again, or once the plugin is unloaded, the key is gone:
+//! what the plugin registered with a callback (autocmds, user commands,
+//! keymaps) is deleted, and a callback that still fires (a buffer
+//! attachment, a timer) returns `true` — which detaches an
+//! `nvim_buf_attach` — and does nothing else.
 //!
 //! A callback never raises: events have no caller to catch an error, so a
 //! failure is reported with `vim.notify` at ERROR level, naming plugin and
@@ -19,12 +24,11 @@
 //! report is scheduled: shown while an API call runs (`nvim_set_current_buf`
 //! firing `BufEnter`), an error message would fail that call.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use mlua::{Function, Lua, MultiValue, Value};
 
-use crate::error::Result;
 use crate::module;
 use crate::nvim::Level;
 use crate::panics;
@@ -36,16 +40,23 @@ pub struct Maker {
     pub key: u64,
     pub plugin: Arc<str>,
     made: Cell<usize>,
+    /// The exports the callbacks call (what a reload checks still exist).
+    exports: RefCell<Vec<String>>,
 }
 
 impl Maker {
     pub fn new(key: u64, plugin: Arc<str>) -> Self {
-        Maker { key, plugin, made: Cell::new(0) }
+        Maker { key, plugin, made: Cell::new(0), exports: RefCell::new(Vec::new()) }
     }
 
     /// How many callbacks the arguments held.
     pub fn made(&self) -> usize {
         self.made.get()
+    }
+
+    /// The exports of the callbacks made so far.
+    pub fn exports(&self) -> Vec<String> {
+        self.exports.borrow().clone()
     }
 
     /// The Lua function calling export `export`; checks that the export
@@ -57,6 +68,9 @@ impl Maker {
             plugin.target(export).map_err(|e| mlua::Error::RuntimeError(format!("callback: {e}")))?;
         }
         self.made.set(self.made.get() + 1);
+        if !self.exports.borrow().iter().any(|e| e == export) {
+            self.exports.borrow_mut().push(export.to_string());
+        }
         let (key, plugin, export) = (self.key, self.plugin.clone(), export.to_string());
         lua.create_function(move |lua, args: MultiValue| Ok(invoke(lua, key, &plugin, &export, args)))
     }
@@ -68,11 +82,12 @@ fn invoke(lua: &Lua, key: u64, plugin_name: &str, export: &str, args: MultiValue
         rt.log(|| format!("{plugin_name}.{export}: callback of an unloaded plugin, returning true (remove me)"));
         return Value::Boolean(true);
     };
-    let result = panics::catch(|| -> Result<Value> {
-        let target = plugin.target(export)?;
-        module::call(rt, lua, &plugin, &target, &args.into_vec(), true)
-    })
-    .and_then(|r| r);
+    let Ok(target) = plugin.target(export) else {
+        // reloaded into a version without this export
+        rt.journal(plugin_name, "callback dropped", &format!("'{export}' is no longer exported; answering true"));
+        return Value::Boolean(true);
+    };
+    let result = panics::catch(|| module::call(rt, lua, &plugin, &target, &args.into_vec(), true)).and_then(|r| r);
     result.unwrap_or_else(|e| {
         let _ = rt.nvim.notify_later(&format!("wasm_nvim: {plugin_name}.{export} (callback): {e}"), Level::Error);
         Value::Nil
@@ -85,6 +100,23 @@ pub enum Resource {
     Autocmd(i64),
     Command { buffer: Option<i64>, name: String },
     Keymap { buffer: Option<i64>, mode: String, lhs: String },
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resource::Autocmd(id) => write!(f, "autocmd {id}"),
+            Resource::Command { name, .. } => write!(f, "user command :{name}"),
+            Resource::Keymap { mode, lhs, .. } => write!(f, "{mode}-mode keymap {lhs}"),
+        }
+    }
+}
+
+/// A registration and the exports its callbacks call.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub resource: Resource,
+    pub exports: Vec<String>,
 }
 
 /// What an `nvim_*` call that received callbacks registered, if it is one

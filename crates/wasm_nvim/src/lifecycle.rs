@@ -20,6 +20,12 @@ use crate::runtime::Runtime;
 /// the runtimepath, forgets (and releases) the plugins of the previous
 /// setup, and loads the new ones now (`lazy = false`) or on first use.
 pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
+    setup_keeping(rt, lua, opts, &[])
+}
+
+/// `setup()`, except that the callbacks of the plugins in `keep` whose file
+/// is still found are not released (a reload replaces them in place).
+fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin>]) -> Result<()> {
     rt.set_up.set(true);
     *rt.last_opts.borrow_mut() = opts.clone();
     let mut warnings = Vec::new();
@@ -55,10 +61,14 @@ pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
         }
     }
     for plugin in old {
-        rt.release(plugin.key);
+        let kept = keep.iter().any(|k| k.key == plugin.key) && names.iter().any(|n| **n == *plugin.name);
+        if !kept {
+            rt.release(plugin.key);
+        }
     }
     if !lazy {
-        for name in names {
+        // the kept ones are reloaded in place by the caller
+        for name in names.into_iter().filter(|n| !keep.iter().any(|k| *k.name == **n)) {
             if let Err(e) = load(rt, lua, &name) {
                 rt.warn(&format!("wasm_nvim: skipping {e}"));
             }
@@ -174,10 +184,14 @@ fn module_field(rt: &Runtime, name: &str) -> Option<Table> {
     rt.module.borrow().as_ref().and_then(|m| m.raw_get::<Option<Table>>(name).ok().flatten())
 }
 
-/// `reload(name)`: loads plugin `name` afresh from its file; only when
-/// that works is the old one replaced and what it registered with
-/// callbacks released. Without a name: `setup()` again with the same
-/// options (which also finds new and removed files).
+/// `reload(name)` (`:Wasm reload {name}`): loads plugin `name` afresh
+/// from its file. Only when that works is the old version replaced; the
+/// new one takes over the old one's key, so every callback the plugin
+/// registered (autocmds, user commands, keymaps, buffer attachments,
+/// timers) re-binds by export name to the new code, and those whose export
+/// is gone are dropped with a notice. The new instance starts with fresh
+/// state, as after a trap. A failed reload keeps the old version and goes
+/// into `:Wasm log`. Without a name: every plugin (see [`reload_all`]).
 pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()> {
     let Some(name) = name else {
         return reload_all(rt, lua);
@@ -191,24 +205,66 @@ pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()>
         };
         (entry.path.clone(), entry.limits.clone(), old)
     };
+    replace(rt, lua, name, &path, limits, old.as_ref()).inspect_err(|e| rt.journal(name, "reload failed", &e.to_string()))
+}
+
+/// Loads `name` from `path` in place of `old` (keeping its key and
+/// callbacks), or afresh when it was not loaded.
+fn replace(rt: &'static Runtime, lua: &Lua, name: &str, path: &Path, limits: crate::limits::Limits, old: Option<&Rc<Plugin>>) -> Result<()> {
+    if old.is_some_and(|p| p.is_running()) {
+        return Err(Error::load(format!(
+            "cannot reload '{name}' while it is running (from its own callback: use vim.schedule)"
+        )));
+    }
     let started = Instant::now();
-    let plugin = Rc::new(Plugin::load(rt, name, &path, limits).map_err(|e| e.context(format!("reloading '{name}'")))?);
+    let loaded = match old {
+        Some(old) => Plugin::load_with_key(rt, name, path, old.key, limits),
+        None => Plugin::load(rt, name, path, limits),
+    };
+    let plugin = Rc::new(loaded.map_err(|e| e.context(format!("reloading '{name}'")))?);
     let table = module::plugin_table(rt, lua, &plugin)?;
+    let dropped = rt.rebind(plugin.key, |export| plugin.target(export).is_ok());
     if let Some(entry) = rt.registry.borrow_mut().entry_mut(name) {
-        entry.state = State::Loaded(plugin);
+        entry.path = path.to_owned();
+        entry.state = State::Loaded(Rc::clone(&plugin));
         entry.load_ms = Some(started.elapsed().as_secs_f64() * 1e3);
     }
     if let Some(module) = rt.module.borrow().as_ref() {
         module.raw_set(name, table)?;
     }
-    if let Some(old) = old {
-        rt.release(old.key);
-    }
     rt.journal(name, "reloaded", &path.display().to_string());
+    for what in dropped {
+        rt.warn(&format!("wasm_nvim: reloaded '{name}': dropped {what}"));
+    }
     Ok(())
 }
 
+/// `reload()` (`:Wasm reload`): finds added and removed files as
+/// `setup()` does with the options it was last given, and reloads every
+/// loaded plugin that is still there in place, as `reload(name)` does:
+/// its callbacks keep working. Plugins whose file is gone are released;
+/// one that fails to reload keeps its old version (and the error is in
+/// `:Wasm log`).
 fn reload_all(rt: &'static Runtime, lua: &Lua) -> Result<()> {
+    let loaded: Vec<Rc<Plugin>> = rt.registry.borrow().loaded().collect();
     let opts = rt.last_opts.borrow().clone();
-    setup(rt, lua, opts)
+    setup_keeping(rt, lua, opts, &loaded)?;
+    for old in loaded {
+        let name = old.name.to_string();
+        let Some((path, limits)) = rt.registry.borrow().entry(&name).map(|e| (e.path.clone(), e.limits.clone())) else {
+            continue; // its file is gone: released by setup
+        };
+        if let Err(e) = replace(rt, lua, &name, &path, limits, Some(&old)) {
+            // keep the old version working
+            if let Some(entry) = rt.registry.borrow_mut().entry_mut(&name) {
+                entry.state = State::Loaded(Rc::clone(&old));
+            }
+            if let (Some(module), Ok(table)) = (rt.module.borrow().as_ref(), module::plugin_table(rt, lua, &old)) {
+                module.raw_set(&*name, table)?;
+            }
+            rt.journal(&name, "reload failed", &e.to_string());
+            rt.warn(&format!("wasm_nvim.reload: {e} (kept the old version)"));
+        }
+    }
+    Ok(())
 }

@@ -249,7 +249,8 @@ fn plugins_info(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
                     };
                     entry.set("params", params)?;
                     entry.set("returns", returns)?;
-                    entry.set("type", f.shape.describe())?;
+                    entry.set("type", f.signature.clone().unwrap_or_else(|| f.shape.describe()))?;
+                    entry.set("doc", f.doc.clone())?;
                     functions.raw_push(entry)?;
                 }
                 info.set("functions", functions)?;

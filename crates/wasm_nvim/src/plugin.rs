@@ -112,7 +112,9 @@ impl Plugin {
         loaded
     }
 
-    fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
+    /// Loads `path` under an existing plugin's `key`, so its callbacks reach
+    /// the new code (a reload). Nothing is released when this fails.
+    pub fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
         let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
@@ -151,6 +153,11 @@ impl Plugin {
         Ok(plugin)
     }
 
+    /// Whether a call into it is on the stack (then it cannot be replaced).
+    pub fn is_running(&self) -> bool {
+        matches!(*self.slot.borrow(), Slot::InUse)
+    }
+
     fn resolve_exports(&self, store: &mut Store<HostState>) -> Result<()> {
         let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
         let exports = self
@@ -180,7 +187,7 @@ impl Plugin {
             Abi::Msgpack => "(ptr: i32, len: i32) -> i64",
         };
         shape
-            .map(|shape| Target::Named(FunctionSpec { name: name.to_string(), shape }))
+            .map(|shape| Target::Named(FunctionSpec { name: name.to_string(), shape, signature: None, doc: None }))
             .ok_or_else(|| Error::abi(format!("'{name}' is not an exported function of shape {want}")))
     }
 
@@ -609,7 +616,7 @@ fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<Host
                     Abi::Msgpack => Shape::Packed,
                 }
             };
-            Ok(FunctionSpec { name: f.name, shape })
+            Ok(FunctionSpec { name: f.name, shape, signature: f.signature, doc: f.doc })
         })
         .collect()
 }
@@ -623,6 +630,11 @@ struct RawSpec {
     returns: serde_json::Value,
     #[serde(default)]
     raw: bool,
+    /// Written by the SDKs: shown by `:Wasm info`, never interpreted.
+    #[serde(default)]
+    signature: serde_json::Value,
+    #[serde(default)]
+    doc: serde_json::Value,
 }
 
 /// One entry of a function list, before its shape is resolved.
@@ -635,6 +647,13 @@ pub struct Listed {
     pub returns: bool,
     /// Called with plain numbers, no encoding.
     pub raw: bool,
+    pub signature: Option<String>,
+    pub doc: Option<String>,
+}
+
+/// A short text field of the list, if it is one (cut at 200 characters).
+fn text_field(v: &serde_json::Value) -> Option<String> {
+    v.as_str().map(|s| s.chars().take(200).collect())
 }
 
 /// `"void"` (or a missing field) means none; any other value means one id.
@@ -658,7 +677,14 @@ pub fn parse_functionality(json: &[u8]) -> Result<Vec<Listed>> {
         if out.iter().any(|f| f.name == spec.name) {
             return Err(Error::load(format!("function '{}' is listed twice", spec.name)));
         }
-        out.push(Listed { takes_arg: !is_void(&spec.params), returns: !is_void(&spec.returns), raw: spec.raw, name: spec.name });
+        out.push(Listed {
+            takes_arg: !is_void(&spec.params),
+            returns: !is_void(&spec.returns),
+            raw: spec.raw,
+            signature: text_field(&spec.signature),
+            doc: text_field(&spec.doc),
+            name: spec.name,
+        });
     }
     Ok(out)
 }
@@ -670,7 +696,7 @@ mod tests {
     #[test]
     fn parses_the_seed_example() {
         let specs = parse_functionality(br#"[{"name":"hi", "params": "void", "returns": "void"}]"#).unwrap();
-        assert_eq!(specs, vec![Listed { name: "hi".into(), takes_arg: false, returns: false, raw: false }]);
+        assert_eq!(specs, vec![Listed { name: "hi".into(), takes_arg: false, returns: false, raw: false, signature: None, doc: None }]);
     }
 
     #[test]

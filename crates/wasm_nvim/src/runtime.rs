@@ -15,7 +15,7 @@ use mlua::{Lua, Table};
 use wasmtime::{Config, Engine, Linker};
 
 use crate::abi;
-use crate::callbacks::Resource;
+use crate::callbacks::{Maker, Tracked};
 use crate::plugin::Plugin;
 use crate::error::{Error, Result};
 use crate::limits::{self, Limits, TICK};
@@ -47,7 +47,7 @@ pub struct Runtime {
     cache_dir: RefCell<Option<PathBuf>>,
     next_key: Cell<u64>,
     /// What each plugin (by key) registered with callbacks.
-    resources: RefCell<HashMap<u64, Vec<Resource>>>,
+    resources: RefCell<HashMap<u64, Vec<Tracked>>>,
     /// The options of the last `setup()`, for plugins loaded later.
     pub options: RefCell<Options>,
     /// ... as the user gave them, for `reload()`.
@@ -218,18 +218,41 @@ impl Runtime {
         self.registry.borrow().by_key(key)
     }
 
-    /// Remembers something plugin `key` registered with a callback.
-    pub fn track(&self, key: u64, resource: Resource) {
-        self.resources.borrow_mut().entry(key).or_default().push(resource);
+    /// Remembers something a plugin registered with the callbacks `maker` made.
+    pub fn track(&self, maker: &Maker, resource: crate::callbacks::Resource) {
+        let tracked = Tracked { resource, exports: maker.exports() };
+        self.resources.borrow_mut().entry(maker.key).or_default().push(tracked);
     }
 
     /// Deletes what an unloaded plugin registered with callbacks.
     pub fn release(&self, key: u64) {
         let resources = self.resources.borrow_mut().remove(&key).unwrap_or_default();
-        for resource in &resources {
-            if let Err(e) = self.nvim.release(resource) {
-                self.log(|| format!("releasing {resource:?}: {e}"));
-            }
+        for tracked in &resources {
+            self.release_one(tracked);
         }
+    }
+
+    fn release_one(&self, tracked: &Tracked) {
+        if let Err(e) = self.nvim.release(&tracked.resource) {
+            self.log(|| format!("releasing {}: {e}", tracked.resource));
+        }
+    }
+
+    /// After plugin `key` was reloaded (same key, new code): deletes what
+    /// it registered with a callback whose export is gone, saying so; the
+    /// rest keeps calling the new code. Returns what was dropped.
+    pub fn rebind(&self, key: u64, still_exported: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut resources = self.resources.borrow_mut().remove(&key).unwrap_or_default();
+        let (kept, gone): (Vec<Tracked>, Vec<Tracked>) =
+            resources.drain(..).partition(|t| t.exports.iter().all(|e| still_exported(e)));
+        if !kept.is_empty() {
+            self.resources.borrow_mut().insert(key, kept);
+        }
+        gone.iter()
+            .map(|t| {
+                self.release_one(t);
+                format!("{} (its callback '{}' is no longer exported)", t.resource, t.exports.join("', '"))
+            })
+            .collect()
     }
 }

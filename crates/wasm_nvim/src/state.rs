@@ -198,6 +198,11 @@ impl Shape {
 pub struct FunctionSpec {
     pub name: String,
     pub shape: Shape,
+    /// What the SDK wrote about it in the function list: its parameters
+    /// and result (`(first: i64, last: i64) -> Result<usize>`), and the
+    /// first line of its doc comment.
+    pub signature: Option<String>,
+    pub doc: Option<String>,
 }
 
 /// An export, looked up once per instance with its type checked, then

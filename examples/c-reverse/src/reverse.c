@@ -10,8 +10,9 @@
 #include "wasm_nvim.h"
 
 WASM_NVIM_EXPORT(reverse) {
+    wn_arg_names(args, "first", "last");
     int64_t first = wn_read_int(args), last = wn_read_int(args);
-    if (wn_failed(args)) return WN_ERROR; /* e.g. "argument 2: expected an integer, got nil" */
+    if (wn_failed(args)) return WN_ERROR; /* e.g. "argument 2 (last): expected an integer (i64), got nil" */
     if (first < 1 || last < first)
         return wn_error(ret, "invalid range %lld-%lld", (long long)first, (long long)last);
 

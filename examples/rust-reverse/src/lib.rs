@@ -9,6 +9,6 @@ fn reverse(first: i64, last: i64) -> Result<usize> {
     let mut lines = api::nvim_buf_get_lines(Buffer::CURRENT, first - 1, last, true)?;
     lines.reverse();
     api::nvim_buf_set_lines(Buffer::CURRENT, first - 1, last, true, &lines)?;
-    notify(&format!("Reversed {} lines", lines.len()), 2)?;
+    notify(&format!("Reversed {} lines", lines.len()), LogLevel::Info)?;
     Ok(lines.len())
 }

@@ -8,7 +8,7 @@ const nvim = @import("wasm_nvim");
 pub const panic = nvim.panic;
 
 comptime {
-    nvim.exportFunctions(.{ .reverse = reverse });
+    nvim.exportFunctions(.{ .reverse = nvim.named(reverse, .{ "first", "last" }) });
 }
 
 fn reverse(first: i64, last: i64) !i64 {

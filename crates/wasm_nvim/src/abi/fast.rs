@@ -47,7 +47,7 @@ pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str) -> w
             // the error the plugin gets names the function, as in the seed ABI
             let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
             if let Some(resource) = registered {
-                rt.track(maker.key, resource);
+                rt.track(maker, resource);
             }
             Ok(())
         })

@@ -214,7 +214,7 @@ fn call_api(caller: &mut Caller<'_, HostState>, index: usize, args_id: Option<u3
     run_lua(caller, |rt| {
         let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker, want_result)?;
         if let Some(resource) = registered {
-            rt.track(maker.key, resource);
+            rt.track(&maker, resource);
         }
         Ok(result)
     })

@@ -145,7 +145,7 @@ struct AutocmdOpts {
 
 #[export]
 fn register(pattern: String) -> Result<i64> {
-    api::nvim_create_autocmd("User", AutocmdOpts { pattern, callback: Callback::new("on_event") })
+    api::nvim_create_autocmd("User", AutocmdOpts { pattern, callback: Callback::named("on_event") })
 }
 
 /// A callback: receives the autocmd's event table.
