@@ -20,8 +20,13 @@ use syn::{Expr, ExprLit, FnArg, ItemFn, Lit, Meta, Pat, ReturnType, Token, Type,
 /// `Display` becomes a Lua error. A first parameter `&mut S` receives the
 /// plugin's state (`S: wasm_nvim_sdk::Plugin`), which takes no argument.
 /// A single parameter of type `OnLines` receives all the arguments (what
-/// `nvim_buf_attach` passes). `#[export(raw)]` exports a function of plain
-/// numbers called without any encoding; `#[export(name = "x")]` renames it.
+/// `nvim_buf_attach` passes). A parameter of type `Result<T>` (the SDK's)
+/// receives a bad argument's error instead of failing the call (for plugins
+/// that answer `{ error = ... }`). `#[export(raw)]` exports a function of
+/// plain numbers called without any encoding; `#[export(name = "x")]`
+/// renames it; `#[export(callback)]` exports it for
+/// `Callback::new` only: it is not listed among the plugin's functions
+/// (`require("wasm_nvim").<plugin>`, `:Wasm info`).
 ///
 /// The parameter names and types and the first doc line go into the
 /// module's `wasm_nvim_functions` section, shown by `:Wasm info`.
@@ -33,20 +38,22 @@ pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
         Err(e) => return e.to_compile_error().into(),
     };
     let mut raw = false;
+    let mut listed = true;
     let mut name = func.sig.ident.to_string();
     for meta in metas {
         match meta {
             Meta::Path(p) if p.is_ident("raw") => raw = true,
+            Meta::Path(p) if p.is_ident("callback") => listed = false,
             Meta::NameValue(nv) if nv.path.is_ident("name") => match nv.value {
                 Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => name = s.value(),
                 other => return syn::Error::new_spanned(other, "name must be a string").to_compile_error().into(),
             },
             other => {
-                return syn::Error::new_spanned(other, "expected `raw` or `name = \"...\"`").to_compile_error().into();
+                return syn::Error::new_spanned(other, "expected `raw`, `callback` or `name = \"...\"`").to_compile_error().into();
             }
         }
     }
-    match expand(&func, &name, raw) {
+    match expand(&func, &name, raw, listed) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
@@ -121,7 +128,7 @@ fn doc_line(func: &ItemFn) -> Option<String> {
     })
 }
 
-fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::TokenStream> {
+fn expand(func: &ItemFn, name: &str, raw: bool, listed: bool) -> syn::Result<proc_macro2::TokenStream> {
     let ident = &func.sig.ident;
     let all = params(func)?;
     let state = all.first().and_then(|p| state_type(&p.ty)).cloned();
@@ -132,13 +139,25 @@ fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::Toke
     };
     let signature = format!(
         "({}){returns}",
-        lua_params.iter().map(|p| format!("{}: {}", p.name, type_text(&p.ty))).collect::<Vec<_>>().join(", ")
+        lua_params
+            .iter()
+            .map(|p| format!("{}: {}", p.name, type_text(result_inner(&p.ty).unwrap_or(&p.ty))))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let mut entry = format!("{{\"name\":{},\"signature\":{}", json_string(name), json_string(&signature));
+    // The source line orders the list (the linker concatenates in no useful order).
+    let line = func.sig.ident.span().unwrap().line();
+    let mut entry =
+        format!("{{\"name\":{},\"line\":{line},\"signature\":{}", json_string(name), json_string(&signature));
     if let Some(doc) = doc_line(func) {
         entry.push_str(&format!(",\"doc\":{}", json_string(&doc)));
     }
     entry.push_str(if raw { ",\"raw\":true}" } else { "}" });
+    if !listed {
+        // Not listed, but the section exists (JSON whitespace): a plugin
+        // of callbacks only still has a (empty) function list.
+        entry = " ".into();
+    }
     let entry_len = entry.len();
     let entry_bytes = syn::LitByteStr::new(entry.as_bytes(), Span::call_site());
     let body = if raw {
@@ -168,6 +187,12 @@ fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::Toke
         let decode = lua_params.iter().enumerate().map(|(i, p)| {
             let (arg, ty, pname) = (&args[i], &p.ty, &p.name);
             let get = if whole { quote! { __args.whole() } } else { quote! { __args.get(#i, #pname) } };
+            if let Some(inner) = result_inner(ty) {
+                // `Result<T>`: the function sees the error.
+                return quote! {
+                    let #arg: #ty = __args.get::<#inner>(#i, #pname).map_err(::wasm_nvim_sdk::Error::new);
+                };
+            }
             quote! {
                 let #arg: #ty = match #get {
                     Ok(v) => v,
@@ -206,6 +231,17 @@ fn expand(func: &ItemFn, name: &str, raw: bool) -> syn::Result<proc_macro2::Toke
             #[used]
             static ENTRY: [u8; #entry_len] = *#entry_bytes;
         };
+    })
+}
+
+/// `T` of a parameter typed `Result<T>` (or `Result<T, E>`).
+fn result_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last().filter(|s| s.ident == "Result")?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
     })
 }
 

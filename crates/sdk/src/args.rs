@@ -51,7 +51,7 @@ impl<'a> Args<'a> {
             if matches!(got, "nil") || !fits(&text, got) {
                 format!("{at}: expected {text}, got {got}")
             } else {
-                format!("{at}: {}", tidy(&e.to_string()))
+                format!("{at}: {}", tidy(&deeper::<T>(item).unwrap_or_else(|| e.to_string())))
             }
         })
     }
@@ -70,6 +70,19 @@ fn fits(expected: &str, got: &str) -> bool {
             || ((e == "a table" || e == "an array") && table)
             || (matches!(e, "a buffer" | "a window" | "a tabpage") && (got == "an integer" || got == "a handle"))
     })
+}
+
+/// The error inside a value of the right kind, in serde's words: rmp_serde
+/// says `wrong msgpack marker FixStr(3)` where a field wants a boolean;
+/// decoding the same bytes through `rmpv` says `invalid type: string "yes",
+/// expected a boolean`. Only on the error path.
+fn deeper<'a, T: Deserialize<'a>>(item: &'a [u8]) -> Option<String> {
+    let mut rd = item;
+    let value = rmpv::decode::read_value_ref(&mut rd).ok()?;
+    match rmpv::ext::deserialize_from::<T, _>(value) {
+        Err(rmpv::ext::Error::Syntax(message)) => Some(message),
+        Ok(_) => None,
+    }
 }
 
 /// serde's nested messages without rmp's internals.
@@ -176,6 +189,11 @@ mod tests {
         assert_eq!(a.get::<Opts>(0, "opts").unwrap(), Opts::default());
         assert_eq!(a.get::<Option<Opts>>(0, "opts").unwrap(), Some(Opts::default()));
         assert_eq!(a.get::<Vec<i64>>(0, "list").unwrap(), Vec::<i64>::new());
+        let bytes = args(&(std::collections::BTreeMap::from([("unique", "yes")]),));
+        assert_eq!(
+            Args::split(&bytes).unwrap().get::<Opts>(0, "opts").unwrap_err(),
+            "argument 1 (opts): invalid type: string \"yes\", expected a boolean"
+        );
         let bytes = args(&(5,));
         assert_eq!(Args::split(&bytes).unwrap().get::<Opts>(0, "opts").unwrap_err(), "argument 1 (opts): expected a table, got an integer");
     }

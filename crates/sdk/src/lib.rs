@@ -19,7 +19,9 @@
 //! alias), [`Callback::new`] naming an export function (a typo does not
 //! compile), typed events ([`AutocmdEvent`], [`CommandArgs`], [`OnLines`])
 //! and options ([`AutocmdOpts`], [`UserCommandOpts`], [`KeymapOpts`],
-//! [`ExtmarkOpts`], [`WinConfig`]).
+//! [`ExtmarkOpts`], [`WinConfig`], [`BufAttachOpts`], [`ExecAutocmdsOpts`]).
+//! `#[export(callback)]` keeps an export that only Neovim calls out of the
+//! plugin's function list.
 //!
 //! **Printing:** on `wasm32-unknown-unknown`, `println!` and `eprintln!`
 //! go nowhere (that target has no stdout). Use [`echo!`] (`:messages`) or
@@ -54,12 +56,19 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use events::{AutocmdEvent, CommandArgs, OnLines};
-pub use opts::{AugroupOpts, AutocmdOpts, Complete, ExtmarkOpts, KeymapOpts, UserCommandOpts, WinConfig};
+pub use opts::{
+    AugroupOpts, AutocmdOpts, BufAttachOpts, Complete, ExecAutocmdsOpts, ExtmarkOpts, KeymapOpts, UserCommandOpts,
+    WinConfig,
+};
 pub use state::{Plugin, with as state};
 pub use types::{Buffer, Callback, Dict, ExportFn, Object, Tabpage, Window};
 pub use wasm_nvim_sdk_macros::export;
 /// serde, for `#[derive(Serialize, Deserialize)]` on argument and result types.
 pub use serde;
+/// serde_bytes, for text that need not be UTF-8: `Vec<serde_bytes::ByteBuf>`
+/// from [`api::call`] with `api::sys::nvim_buf_get_lines` (the fast ABI
+/// carries a line's bytes as they are).
+pub use serde_bytes;
 
 
 /// What goes wrong calling Neovim: its error message (or a value that
@@ -153,8 +162,8 @@ pub mod prelude {
     //! `use wasm_nvim_sdk::prelude::*;` for plugins.
     pub use crate::serde::{Deserialize, Serialize};
     pub use crate::{
-        AugroupOpts, AutocmdEvent, AutocmdOpts, Buffer, Callback, CommandArgs, Complete, Dict, Error, ExtmarkOpts,
-        KeymapOpts, LogLevel, Object, OnLines, Plugin, Result, Tabpage, UserCommandOpts, WinConfig, Window, api, echo,
+        AugroupOpts, AutocmdEvent, AutocmdOpts, BufAttachOpts, Buffer, Callback, CommandArgs, Complete, Dict, Error,
+        ExecAutocmdsOpts, ExtmarkOpts, KeymapOpts, LogLevel, Object, OnLines, Plugin, Result, Tabpage, UserCommandOpts, WinConfig, Window, api, echo,
         export, lua, notify, state,
     };
 }

@@ -39,6 +39,34 @@ options! {
 }
 
 options! {
+    /// `nvim_exec_autocmds(event, opts)`.
+    ExecAutocmdsOpts {
+        /// A group name or id.
+        group: Object,
+        pattern: Vec<String>,
+        buffer: Buffer,
+        /// Process modelines after the autocmds.
+        modeline: bool,
+        data: Object,
+    }
+}
+
+options! {
+    /// `nvim_buf_attach(buffer, send_buffer, opts)`: the events, each an
+    /// export (`on_lines` receives an [`OnLines`](crate::OnLines); the
+    /// others `(event: String, buf: Buffer, ...)`). Returning `true` detaches.
+    BufAttachOpts {
+        on_lines: Callback,
+        on_bytes: Callback,
+        on_changedtick: Callback,
+        on_detach: Callback,
+        on_reload: Callback,
+        utf_sizes: bool,
+        preview: bool,
+    }
+}
+
+options! {
     /// `nvim_create_augroup(name, opts)`.
     AugroupOpts { clear: bool }
 }
@@ -46,8 +74,8 @@ options! {
 options! {
     /// `nvim_create_user_command(name, command, opts)`.
     UserCommandOpts {
-        /// `"0"`, `"1"`, `"*"`, `"?"` or `"+"`.
-        nargs: String,
+        /// `0`, `1` (integers: `"1"` is refused), `"*"`, `"?"` or `"+"`.
+        nargs: Object,
         complete: Complete,
         /// `true`, `"%"` or a default count.
         range: Object,

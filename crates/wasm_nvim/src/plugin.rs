@@ -579,10 +579,13 @@ fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<Host
     };
     let (export, list) = match (abi, section) {
         (Abi::Msgpack, Some(section)) => {
-            let objects: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&section)
+            let mut objects: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&section)
                 .into_iter()
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|e| Error::load(format!("custom section {FUNCTIONS_SECTION}: {e}")))?;
+            // The linker concatenates the entries in no useful order; the
+            // Rust SDK writes each one's source line: list them as written.
+            objects.sort_by_key(|o| o.get("line").and_then(serde_json::Value::as_u64).unwrap_or(u64::MAX));
             (FUNCTIONS_SECTION, serde_json::to_vec(&objects).map(Reply::Bytes).map_err(Error::from))
         }
         (Abi::Seed, _) => {
