@@ -46,7 +46,7 @@ T.test('the plugin loads with setup, trim and count', function()
   T.eq(vim.tbl_map(function(f)
     return f.name
   end, info.functions), { 'setup', 'trim', 'count' }, 'in source order; no #[export(callback)]')
-  T.eq(info.functions[2].signature, '(range: Option<Range>) -> Trimmed')
+  T.eq(info.functions[2].type, '(range: Option<Range>) -> Trimmed', 'a Result<T> parameter shows as T')
 end)
 
 T.test('plugin/whitespace.lua sets it up: two autocmds (three events) and :Whitespace', function()
