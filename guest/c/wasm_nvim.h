@@ -185,25 +185,12 @@ enum { WN_LOG_TRACE = 0, WN_LOG_DEBUG = 1, WN_LOG_INFO = 2, WN_LOG_WARN = 3, WN_
 
 /* Declares the import `nvim.<name>` as the C function `name`, e.g.
  *     WASM_NVIM_IMPORT(nvim_win_get_cursor);
- * Any function of `:help api` (`vim.fn.api_info().functions`) exists. Call
- * it with wn_call(name, &args). An import you never call is not imported. */
+ * Call it with wn_call(name, &args). An import you never call is not
+ * imported. wasm_nvim_api.h (generated from Neovim's API metadata, included
+ * at the end of this header) declares every API function Lua can call, and
+ * a typed wn_nvim_<name>(...) for each. */
 #define WASM_NVIM_IMPORT(name) \
     __attribute__((import_module("nvim"), import_name(#name))) uint64_t name(uint32_t args_ptr, uint32_t args_len)
-
-WASM_NVIM_IMPORT(nvim_get_current_buf);  /* []                    -> Buffer  */
-WASM_NVIM_IMPORT(nvim_get_current_win);  /* []                    -> Window  */
-WASM_NVIM_IMPORT(nvim_get_current_line); /* []                    -> string  */
-WASM_NVIM_IMPORT(nvim_set_current_line); /* [line]                -> nil     */
-WASM_NVIM_IMPORT(nvim_buf_line_count);   /* [buf]                 -> integer */
-WASM_NVIM_IMPORT(nvim_buf_get_lines);    /* [buf, start, end, strict]        -> [string] */
-WASM_NVIM_IMPORT(nvim_buf_set_lines);    /* [buf, start, end, strict, lines] -> nil      */
-WASM_NVIM_IMPORT(nvim_buf_get_name);     /* [buf]                 -> string  */
-WASM_NVIM_IMPORT(nvim_win_get_cursor);   /* [win]                 -> [row, col] */
-WASM_NVIM_IMPORT(nvim_win_set_cursor);   /* [win, [row, col]]     -> nil     */
-WASM_NVIM_IMPORT(nvim_command);          /* [command]             -> nil     */
-WASM_NVIM_IMPORT(nvim_echo);             /* [chunks, history, opts] -> nil   */
-WASM_NVIM_IMPORT(nvim_create_user_command); /* [name, command, opts] -> nil  */
-WASM_NVIM_IMPORT(nvim_create_autocmd);   /* [event, opts]         -> integer */
 
 /* `nvim.has`, `nvim.version`: use wn_has() and wn_version(). */
 __attribute__((import_module("nvim"), import_name("has"))) int32_t wn_sys_has(uint32_t name_ptr, uint32_t name_len);
@@ -326,6 +313,8 @@ void wn_write_lines(wn_writer *w, const wn_str *lines, uint32_t n); /* an array 
  * takes one (autocmd callbacks, user commands, keymaps, nvim_buf_attach). */
 void wn_write_callback(wn_writer *w, const char *name);
 void wn_write_raw(wn_writer *w, const void *msgpack, size_t len); /* already-encoded value(s) */
+/* The value written into `value` (nil if NULL or empty), which is freed. */
+void wn_write_value(wn_writer *w, wn_writer *value);
 void wn_writer_free(wn_writer *w); /* frees the buffer; the writer is empty again */
 
 /* ==== Calling Neovim ====================================================== */
@@ -365,6 +354,9 @@ void wn_panic(const char *fmt, ...) WN__PRINTF(1, 2) __attribute__((noreturn));
 /* Internal, used by the macros above. */
 uint64_t wn__dispatch(uint32_t args_ptr, uint32_t args_len, wn_function fn);
 uint64_t wn__list_functions(uint32_t args_ptr, uint32_t args_len, const char *const *names);
+
+/* Every API function: its import and a typed wn_nvim_<name>(...). */
+#include "wasm_nvim_api.h"
 
 #ifdef __cplusplus
 }
@@ -562,6 +554,17 @@ void wn_write_callback(wn_writer *w, const char *name) {
 }
 
 void wn_write_raw(wn_writer *w, const void *msgpack, size_t len) { wn__put(w, msgpack, len); }
+
+void wn_write_value(wn_writer *w, wn_writer *value) {
+    if (!value || (value->len == 0 && !value->failed)) {
+        wn_write_nil(w);
+    } else if (value->failed) {
+        w->failed = true;
+    } else {
+        wn__put(w, value->data, value->len);
+    }
+    wn_writer_free(value);
+}
 
 void wn_writer_free(wn_writer *w) {
     if (!w) return;

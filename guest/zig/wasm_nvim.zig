@@ -1017,7 +1017,11 @@ pub fn notifyLevel(text: []const u8, level: LogLevel) Error!void {
     return lua(void, "vim.notify(...)", .{ text, @intFromEnum(level) });
 }
 
-// Typed bindings for a few API functions. Anything else: `call`.
+/// Typed bindings for every API function Lua can call, generated from
+/// Neovim's API metadata (`make gen`): `nvim.api.nvim_win_get_cursor(win)`.
+pub const api = @import("wasm_nvim_api.zig");
+
+// Typed bindings for a few API functions, by hand (`api` has them all).
 
 /// `nvim_get_current_buf()`.
 pub fn getCurrentBuf() Error!Buffer {

@@ -82,3 +82,32 @@ T.test('the help file parses as vimdoc without errors', function()
   T.eq(problems, {})
   vim.cmd.bwipeout()
 end)
+
+-- The Zig and C SDK READMEs: their hello world, built with their build line
+-- as written (`path/to/guest/...` pointing here, zig from PATH) in an empty
+-- directory, loads and answers.
+for _, sdk in ipairs({ { dir = 'zig', lang = 'zig', src = 'src/greet.zig', name = 'greet' },
+  { dir = 'c', lang = 'c', src = 'src/hello.c', name = 'hello' } }) do
+  T.test('guest/' .. sdk.dir .. '/README.md: the hello world builds with its build line in an empty directory', function()
+    local text = table.concat(vim.fn.readfile(T.root .. '/guest/' .. sdk.dir .. '/README.md'), '\n')
+    local source = assert(text:match('```' .. sdk.lang .. '\n(.-)\n```'), 'no ' .. sdk.lang .. ' block')
+    local build = assert(text:match('```sh\n(.-)\n```'), 'no sh block')
+    build = build:gsub('path/to/guest/', T.root .. '/guest/')
+    local dir = vim.fn.tempname()
+    vim.fn.mkdir(dir .. '/src', 'p')
+    vim.fn.writefile(vim.split(source, '\n'), dir .. '/' .. sdk.src)
+    local cache = T.root .. '/target/guests/zig-cache'
+    local r = vim.system({ 'bash', '-c', build }, { cwd = dir, env = {
+      PATH = T.root .. '/.deps/bin:' .. vim.env.PATH,
+      ZIG_LOCAL_CACHE_DIR = cache, ZIG_GLOBAL_CACHE_DIR = cache .. '/global',
+    } }):wait()
+    T.eq(r.code, 0, build .. '\n' .. r.stderr)
+    vim.opt.rtp:prepend(T.root)
+    vim.opt.rtp:append(dir)
+    local wasm = require('wasm_nvim')
+    wasm.setup()
+    T.notified(function()
+      T.eq(wasm[sdk.name].greet('you'), 'Hello, you!')
+    end)
+  end)
+end
