@@ -87,22 +87,72 @@ function commands.reload(name)
   vim.notify(name and ("wasm_nvim: reloaded '%s'"):format(name) or 'wasm_nvim: reloaded all plugins')
 end
 
---- :Wasm call {plugin} {function} [{json}, ...]: the rest of the line is
---- the arguments, as the inside of a JSON array.
-function commands.call(name, fn, ...)
-  if not name or not fn then
-    error('usage: :Wasm call {plugin} {function} [{json}, ...]', 0)
+--- Splits `text` into JSON values separated by whitespace or commas at the
+--- top level (not inside a string, array or object): `1 3`, `"a  b", 2`
+--- and `{"a": [1, 2]}` are 2, 2 and 1 values. Returns nil and a message if
+--- a string, array or object is not closed.
+local function json_values(text)
+  local values, depth, in_string, escaped, start = {}, 0, false, false, nil
+  for i = 1, #text do
+    local c = text:sub(i, i)
+    if in_string then
+      if escaped then
+        escaped = false
+      elseif c == '\\' then
+        escaped = true
+      elseif c == '"' then
+        in_string = false
+      end
+    elseif depth == 0 and (c:match('%s') or c == ',') then
+      if start then
+        values[#values + 1] = text:sub(start, i - 1)
+        start = nil
+      end
+    else
+      start = start or i
+      if c == '"' then
+        in_string = true
+      elseif c == '[' or c == '{' then
+        depth = depth + 1
+      elseif c == ']' or c == '}' then
+        depth = depth - 1
+      end
+    end
   end
-  local rest = table.concat({ ... }, ' ')
-  local ok, args = pcall(vim.json.decode, '[' .. rest .. ']', { luanil = { object = true, array = true } })
-  if not ok then
-    error(('arguments are not JSON: %s'):format(args), 0)
+  if in_string or depth ~= 0 then
+    return nil, in_string and 'a string is not closed' or 'brackets do not match'
+  end
+  if start then
+    values[#values + 1] = text:sub(start)
+  end
+  return values
+end
+
+--- :Wasm call {plugin} {function} [{json} ...]: the rest of the line, as
+--- it was typed, is the arguments: JSON values separated by spaces or commas.
+function commands.call(name, fn, rest)
+  if not name or not fn then
+    error('usage: :Wasm call {plugin} {function} [{json} ...]', 0)
+  end
+  local texts, problem = json_values(rest or '')
+  if not texts then
+    error(('arguments are not JSON: %s'):format(problem), 0)
+  end
+  local args = {}
+  for i, text in ipairs(texts) do
+    local ok, value = pcall(vim.json.decode, text, { luanil = { object = true, array = true } })
+    if not ok then
+      error(('argument %d is not JSON: %s'):format(i, text), 0)
+    end
+    if value ~= vim.NIL then -- null is nil, as inside arrays and objects
+      args[i] = value
+    end
   end
   local f = wasm()[name] and wasm()[name][fn]
   if not f then
     error(("plugin '%s' has no function '%s'"):format(name, fn), 0)
   end
-  echo({ vim.inspect(f(unpack(args, 1, table.maxn(args)))) })
+  echo({ vim.inspect(f(unpack(args, 1, #texts))) })
 end
 
 function commands.log()
@@ -118,9 +168,15 @@ function M.run(opts)
       vim.log.levels.ERROR)
     return
   end
-  local ok, err = pcall(command, unpack(args))
+  if sub == 'call' then
+    -- the arguments as typed: fargs would collapse spaces inside strings
+    local plugin, fn, rest = opts.args:match('^%s*%S+%s+(%S+)%s+(%S+)%s*(.-)%s*$')
+    args = { plugin or args[1], fn, rest }
+  end
+  local ok, err = pcall(command, unpack(args, 1, 3))
   if not ok then
-    vim.notify(tostring(err), vim.log.levels.ERROR)
+    -- an error raised for the caller (level 2) names this file: not news to the user
+    vim.notify((tostring(err):gsub('^[^\n]-commands%.lua:%d+: ', '')), vim.log.levels.ERROR)
   end
 end
 
