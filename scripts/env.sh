@@ -16,7 +16,15 @@ else
   NVIM_BIN="$PINNED_NVIM"
   NVIMS=("$DEPS/bin/nvim-0.11" "$PINNED_NVIM")
 fi
-ZIG="${ZIG:-$DEPS/bin/zig}"
+# Zig: $ZIG, else bootstrap's copy, else the one on PATH (an installed copy
+# of the plugins has no .deps/).
+if [ -z "${ZIG:-}" ]; then
+  if [ -x "$DEPS/bin/zig" ] || ! command -v zig >/dev/null 2>&1; then
+    ZIG="$DEPS/bin/zig"
+  else
+    ZIG="$(command -v zig)"
+  fi
+fi
 CARGO="${CARGO:-cargo}"
 # Guest (wasm) crates build here, apart from the host's target/release.
 GUEST_TARGET="$ROOT/target/guests"

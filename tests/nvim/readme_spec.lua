@@ -111,3 +111,27 @@ for _, sdk in ipairs({ { dir = 'zig', lang = 'zig', src = 'src/greet.zig', name 
     end)
   end)
 end
+
+T.test('the Zig and C examples build from a copy without .deps/, with zig on PATH', function()
+  local copy = vim.fn.tempname()
+  for _, dir in ipairs({ 'scripts', 'guest/zig', 'guest/c', 'examples/zig-reverse/src', 'examples/c-reverse/src' }) do
+    vim.fn.mkdir(copy .. '/' .. dir, 'p')
+  end
+  local files = { 'scripts/env.sh', 'guest/zig/wasm_nvim.zig', 'guest/zig/wasm_nvim_api.zig', 'guest/c/wasm_nvim.h',
+    'guest/c/wasm_nvim_api.h', 'examples/zig-reverse/build.sh', 'examples/zig-reverse/src/reverse.zig',
+    'examples/c-reverse/build.sh', 'examples/c-reverse/src/reverse.c' }
+  for _, f in ipairs(files) do
+    T.ok(vim.uv.fs_copyfile(T.root .. '/' .. f, copy .. '/' .. f), f)
+  end
+  local bin = vim.fn.tempname()
+  vim.fn.mkdir(bin, 'p')
+  vim.uv.fs_symlink(vim.fn.resolve(T.root .. '/.deps/bin/zig'), bin .. '/zig')
+  local cache = T.root .. '/target/guests/zig-cache'
+  for _, example in ipairs({ 'zig-reverse', 'c-reverse' }) do
+    local r = vim.system({ 'bash', copy .. '/examples/' .. example .. '/build.sh' }, { env = {
+      PATH = bin .. ':' .. vim.env.PATH, ZIG = '', ZIG_GLOBAL_CACHE_DIR = cache .. '/global',
+    } }):wait()
+    T.eq(r.code, 0, example .. ': ' .. r.stderr)
+    T.eq(#vim.fn.glob(copy .. '/examples/' .. example .. '/wasm/*.wasm', false, true), 1, example)
+  end
+end)
