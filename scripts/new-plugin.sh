@@ -17,6 +17,9 @@ if [ -e "$dir" ]; then
   exit 1
 fi
 mkdir -p "$dir/src" "$dir/plugin" "$dir/tests"
+# The SDK, relative to the plugin: the pair can move together, and no
+# machine's absolute path ends up in the plugin's repository.
+sdk="$(realpath --relative-to="$dir" "$ROOT/crates/sdk")"
 
 cat >"$dir/Cargo.toml" <<TOML
 [package]
@@ -28,7 +31,9 @@ edition = "2024"
 crate-type = ["cdylib"]
 
 [dependencies]
-wasm_nvim_sdk = { path = "$ROOT/crates/sdk" }
+# The SDK is not on crates.io: a path to a wasm_nvim checkout (or a git
+# dependency on one); wherever this plugin builds, that path must exist.
+wasm_nvim_sdk = { path = "$sdk" }
 serde = { version = "1", features = ["derive"] }
 
 [profile.release]
@@ -90,9 +95,14 @@ cat >"$dir/README.md" <<MD
 # $name
 
 A Neovim plugin in Rust, run by wasm_nvim. \`./build.sh\` builds
-\`wasm/$name.wasm\`; put this directory on the runtimepath (or install it
-with your plugin manager, with \`build = "./build.sh"\`), then
+\`wasm/$name.wasm\`; put this directory on the runtimepath, then
 \`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
+
+To publish it, commit \`wasm/$name.wasm\` with the code: users install the
+plugin with any plugin manager and need no Rust toolchain (the wasm runs on
+every platform wasm_nvim supports). A \`build = "./build.sh"\` step would
+need Rust with the \`wasm32-unknown-unknown\` target and the SDK at the path
+in \`Cargo.toml\` on every user's machine.
 MD
 
 echo "created $dir: build it with $dir/build.sh, test it in Neovim with $ROOT/scripts/plugin-test.sh $dir"

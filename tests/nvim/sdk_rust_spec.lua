@@ -56,6 +56,11 @@ T.test('make new-plugin: a Rust plugin skeleton that builds, loads and answers',
   local dir = vim.fn.tempname() .. '/greeter'
   local r = vim.system({ 'bash', T.root .. '/scripts/new-plugin.sh', 'greeter', dir }):wait()
   T.eq(r.code, 0, r.stderr)
+  local cargo = table.concat(vim.fn.readfile(dir .. '/Cargo.toml'), '\n')
+  T.ok(not cargo:find('"/', 1, true), 'no absolute path in Cargo.toml:\n' .. cargo)
+  T.contains(cargo, 'wasm_nvim_sdk = { path = "../')
+  local readme = table.concat(vim.fn.readfile(dir .. '/README.md'), '\n')
+  T.contains(readme, 'commit `wasm/greeter.wasm`', 'need no Rust toolchain')
   local src = vim.fn.readfile(dir .. '/src/lib.rs')
   T.ok(#src <= 15, 'hello world is ' .. #src .. ' lines')
   local build = vim.system({ dir .. '/build.sh' }, {
