@@ -35,7 +35,7 @@ function M.check()
   else
     h.info('no LuaJIT FFI: raw exports use the regular path')
   end
-  h.info(('limits: timeout %s, memory %d MiB, disabled after %d timeouts in a row (per-plugin settings below); calls slower than %s are recorded (:Wasm log)'):format(
+  h.info(('limits: timeout %s, memory %d MiB, disabled after %d timeouts in a row (the limits and permissions of each plugin: below); calls slower than %s are recorded (:Wasm log)'):format(
     st.timeout_ms and (st.timeout_ms .. ' ms') or 'none', st.memory_mb, st.max_timeouts,
     st.slow_ms and (st.slow_ms .. ' ms') or 'nothing (slow_ms = 0)'))
   if st.cache_dir then
@@ -59,9 +59,10 @@ function M.check()
   end
   for _, p in ipairs(wasm.plugins()) do
     if p.state == 'loaded' then
-      local line = ('%s: %s ABI, %d function(s), %s in %.1f ms, loaded in %.1f ms; timeout %s, memory %d MiB (%s)'):format(
+      local line = ('%s: %s ABI, %d function(s), %s in %.1f ms, loaded in %.1f ms; timeout %s, memory %d MiB, allowed: %s%s (%s)'):format(
         p.name, p.abi, #p.functions, p.compiled, p.compile_ms, p.load_ms or 0,
-        p.timeout_ms and (p.timeout_ms .. ' ms') or 'none', p.memory_mb, p.path)
+        p.timeout_ms and (p.timeout_ms .. ' ms') or 'none', p.memory_mb, p.allow or '?',
+        p.data_dir and (', data dir ' .. p.data_dir) or '', p.path)
       if p.disabled then
         h.warn(line .. ': ' .. p.disabled)
       else

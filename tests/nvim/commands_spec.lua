@@ -146,8 +146,18 @@ T.test(':checkhealth wasm_nvim reports library, limits, cache and each plugin', 
   vim.cmd.bwipeout()
   T.contains(text, 'library ' .. wasm.version .. ', wasmtime 48.0.8', 'the Lua files match the library',
     'API level', 'LuaJIT FFI available', 'limits: timeout 10000 ms, memory 256 MiB', 'compile cache: ',
-    'conformance: seed (JSON) ABI', 'fastabi: msgpack ABI', 'swap: seed (JSON) ABI')
+    'conformance: seed (JSON) ABI', 'fastabi: msgpack ABI', 'swap: seed (JSON) ABI',
+    '(the limits and permissions of each plugin: below)', 'timeout 10000 ms, memory 256 MiB, allowed: lua, api (')
   T.ok(not text:find('ERROR', 1, true), text)
+end)
+
+T.test(':checkhealth shows each plugin its own settings: limits, permissions', function()
+  wasm.setup({ plugins = { fastabi = { timeout_ms = 500, memory_mb = 32, allow = { lua = false, api = { 'nvim_echo' } } } } })
+  vim.cmd('checkhealth wasm_nvim')
+  local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), '\n')
+  vim.cmd.bwipeout()
+  T.contains(text, 'timeout 500 ms, memory 32 MiB, allowed: api (nvim_echo) (', 'conformance: seed (JSON) ABI')
+  wasm.setup()
 end)
 
 T.test(':checkhealth reports a plugin that fails to load as an error', function()
