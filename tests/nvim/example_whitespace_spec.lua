@@ -198,7 +198,7 @@ end)
 
 T.test('setup with bad options raises a Lua error; the plugin keeps working', function()
   T.fails({ 'whitespace.setup', 'unknown field `trim`' }, wasm.whitespace.setup, { trim = true })
-  T.fails({ 'whitespace.setup', 'invalid type: string "yes", expected a boolean' }, wasm.whitespace.setup,
+  T.fails({ 'whitespace.setup', 'argument 1 (opts): invalid type: a string, expected a boolean or a number' }, wasm.whitespace.setup,
     { trim_on_save = 'yes' })
   T.fails({ 'whitespace.setup', 'argument 1 (opts): expected a table or nil, got a string' }, wasm.whitespace.setup, '*')
   T.eq(#autocmds(), 3)
