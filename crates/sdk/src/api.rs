@@ -71,6 +71,11 @@ macro_rules! imports {
                 $(pub fn $name(ptr: u32, len: u32) -> u64;)*
             }
             $(
+                /// Outside wasm: fails with "not running inside wasm_nvim".
+                ///
+                /// # Safety
+                /// None needed here; `unsafe` only to match the wasm import,
+                /// which reads `len` bytes at `ptr` of the plugin's memory.
                 #[cfg(not(target_arch = "wasm32"))]
                 pub unsafe extern "C" fn $name(_: u32, _: u32) -> u64 {
                     crate::sys::not_in_wasm()

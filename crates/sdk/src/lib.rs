@@ -125,7 +125,7 @@ pub fn lua<R: DeserializeOwned>(code: &str, args: impl Serialize) -> Result<R> {
 
 /// Shows `text` in `:messages` (`nvim_echo`).
 pub fn echo(text: &str) -> Result<()> {
-    api::nvim_echo(&[(text,)], true, Dict::new()).map(drop)
+    api::nvim_echo([(text,)], true, Dict::new()).map(drop)
 }
 
 /// `echo!("{n} TODOs")`: formats and shows the text in `:messages` (what
