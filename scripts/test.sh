@@ -33,7 +33,7 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 export XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
   XDG_STATE_HOME="$scratch/state" XDG_CACHE_HOME="$scratch/cache"
-export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_BUILD="$BUILD"
+export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_TEST_BUILD="$BUILD"
 
 failed=()
 ran=0

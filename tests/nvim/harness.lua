@@ -5,15 +5,36 @@
 -- The spec file gets `T` as a global: T.test(name, fn) registers a test;
 -- assertions raise errors; after the file has run, every test runs in order
 -- and the process exits non-zero if any failed. Paths come from the
--- environment scripts/test.sh sets (WASM_NVIM_ROOT, WASM_NVIM_BUILD).
+-- environment scripts/test.sh sets (WASM_NVIM_ROOT, WASM_NVIM_TEST_BUILD).
 
 local T = {}
 _G.T = T
 
 T.root = assert(vim.env.WASM_NVIM_ROOT, 'WASM_NVIM_ROOT is not set (run through scripts/test.sh)')
-T.build = vim.env.WASM_NVIM_BUILD or (T.root .. '/tests/build')
+T.build = vim.env.WASM_NVIM_TEST_BUILD or (T.root .. '/tests/build')
+
+--- Windows Neovim (the specs also run under Wine, see scripts/wine.sh).
+T.windows = vim.fn.has('win32') == 1
+--- The library's file name as `require` finds it in lua/ on this OS.
+T.libname = T.windows and 'wasm_nvim.dll' or 'wasm_nvim.so'
 
 local tests = {}
+local skipped
+
+--- Skips the whole spec file on Windows, saying why (it needs bash, git,
+--- cargo or POSIX file semantics). Counts as passed. Returns true when
+--- skipping: `if T.unix_only('why') then return end` at the top of a spec.
+function T.unix_only(reason)
+  if T.windows then
+    skipped = reason
+  end
+  return T.windows
+end
+
+--- Whether `path` is absolute (`/x`, `C:/x`, `C:\x`, `\\server\x`).
+function T.absolute(path)
+  return vim.fn.isabsolutepath(path) == 1
+end
 
 function T.test(name, fn)
   tests[#tests + 1] = { name = name, fn = fn }
@@ -89,12 +110,12 @@ function T.notes_text(notes)
   end, notes), '\n')
 end
 
---- Puts the repository (for lua/wasm_nvim.so) and the given directories
+--- Puts the repository (for lua/wasm_nvim.so or .dll) and the given directories
 --- (relative to tests/build, or absolute) on the runtimepath.
 function T.rtp(...)
   vim.opt.rtp:prepend(T.root)
   for _, dir in ipairs({ ... }) do
-    local path = dir:sub(1, 1) == '/' and dir or (T.build .. '/' .. dir)
+    local path = T.absolute(dir) and dir or (T.build .. '/' .. dir)
     T.ok(vim.uv.fs_stat(path), 'missing build directory ' .. path .. ' (run scripts/build.sh)')
     vim.opt.rtp:append(path)
   end
@@ -146,6 +167,10 @@ end
 local function run(spec)
   local chunk = assert(loadfile(spec))
   chunk()
+  if skipped then
+    io.stdout:write(('%s: skipped on Windows: %s\n'):format(vim.fn.fnamemodify(spec, ':t'), skipped))
+    return true
+  end
   local failed = 0
   local started = vim.uv.hrtime()
   for _, t in ipairs(tests) do
