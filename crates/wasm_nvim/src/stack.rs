@@ -110,7 +110,7 @@ mod tests {
         // 2 MiB stack of a test thread without fresh segments.
         let least = std::thread::Builder::new()
             .stack_size(2 << 20)
-            .spawn(|| recurse(40))
+            .spawn(|| enter(|| recurse(40)).unwrap_or(0))
             .map(|h| h.join().unwrap_or(0))
             .unwrap_or(0);
         assert!(least >= WASM_STACK + HOST_MARGIN - (128 << 10), "least room left: {least}");
