@@ -36,8 +36,8 @@ T.test('make new-plugin: a Rust plugin skeleton that builds, loads and answers',
   local r = vim.system({ 'bash', T.root .. '/scripts/new-plugin.sh', 'greeter', dir }):wait()
   T.eq(r.code, 0, r.stderr)
   local toml = table.concat(vim.fn.readfile(dir .. '/Cargo.toml'), '\n')
-  T.ok(not toml:find(T.root, 1, true) and not toml:find('"/', 1, true), 'no absolute path in Cargo.toml:\n' .. toml)
-  T.contains(toml, 'wasm_nvim_sdk = { version = "0.1.0", path = "')
+  T.contains(toml, 'wasm_nvim_sdk = { version = "0.1.0", path = "../')
+  T.ok(not toml:find('"/', 1, true), 'no absolute path in Cargo.toml:\n' .. toml)
   local src = vim.fn.readfile(dir .. '/src/lib.rs')
   T.ok(#src <= 15, 'hello world is ' .. #src .. ' lines')
   local build = vim.system({ dir .. '/build.sh' }, {
