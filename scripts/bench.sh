@@ -27,7 +27,7 @@ trap 'rm -rf "$out"' EXIT
 scratch="$out/xdg"
 export XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
   XDG_STATE_HOME="$scratch/state" XDG_CACHE_HOME="$scratch/cache"
-export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_BUILD="$BUILD"
+export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_TEST_BUILD="$BUILD"
 nvim_run() { "$NVIM_BIN" --headless -u NONE -i NONE "$@"; }
 
 echo "[bench] native kernels" >&2

@@ -17,6 +17,11 @@ if [ -e "$dir" ]; then
   exit 1
 fi
 mkdir -p "$dir/src" "$dir/plugin" "$dir/tests"
+# No absolute paths in the new crate: the SDK of this checkout by relative
+# path (with its version, so the crate can be published or moved to the
+# crates.io SDK by deleting `path`).
+sdk="$(realpath --relative-to="$dir" "$ROOT/crates/sdk")"
+sdk_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
 
 cat >"$dir/Cargo.toml" <<TOML
 [package]
@@ -28,7 +33,7 @@ edition = "2024"
 crate-type = ["cdylib"]
 
 [dependencies]
-wasm_nvim_sdk = { path = "$ROOT/crates/sdk" }
+wasm_nvim_sdk = { version = "$sdk_version", path = "$sdk" }
 serde = { version = "1", features = ["derive"] }
 
 [profile.release]
@@ -90,9 +95,19 @@ cat >"$dir/README.md" <<MD
 # $name
 
 A Neovim plugin in Rust, run by wasm_nvim. \`./build.sh\` builds
-\`wasm/$name.wasm\`; put this directory on the runtimepath (or install it
-with your plugin manager, with \`build = "./build.sh"\`), then
-\`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
+\`wasm/$name.wasm\`. **Commit that file** (or attach it to a release): it
+runs on every OS and CPU wasm_nvim runs on, so users of this plugin need
+no toolchain and no build step:
+
+\`\`\`lua
+{ "you/$name", dependencies = { "wasm-nvim/wasm_nvim" } }  -- lazy.nvim
+\`\`\`
+
+Then \`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
 MD
+
+cat >"$dir/.gitignore" <<GI
+/target
+GI
 
 echo "created $dir: build it with $dir/build.sh, test it in Neovim with $ROOT/scripts/plugin-test.sh $dir"

@@ -26,6 +26,7 @@ pub mod raw;
 pub mod reentry;
 pub mod registry;
 pub mod runtime;
+pub mod stack;
 pub mod state;
 pub mod values;
 pub mod wasmfile;

@@ -22,6 +22,7 @@ use crate::limits::Limits;
 use crate::panics;
 use crate::reentry;
 use crate::runtime::Runtime;
+use crate::stack;
 use crate::raw::Slots;
 use crate::state::{
     Abi, ExportFn, FunctionSpec, Guest, GuestIo, HostState, MAX_DEPTH, Packed, Payload, Reply, Shape, call_checked, read_bytes,
@@ -89,6 +90,8 @@ pub struct Plugin {
     /// Unique per loaded plugin: a reload gives the new one another key.
     pub key: u64,
     slot: RefCell<Slot>,
+    /// Where the running outermost call entered (for re-entrant calls).
+    entry_sp: Cell<usize>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -104,7 +107,7 @@ impl Plugin {
     /// the shape the list implies.
     pub fn load(rt: &Runtime, name: &str, path: &Path, limits: Limits) -> Result<Plugin> {
         let key = rt.new_key();
-        let loaded = Self::load_with_key(rt, name, path, key, limits);
+        let loaded = stack::enter(|| Self::load_with_key(rt, name, path, key, limits)).and_then(|loaded| loaded);
         if loaded.is_err() {
             // What it registered with callbacks before failing goes too.
             rt.release(key);
@@ -147,6 +150,7 @@ impl Plugin {
             pre,
             key,
             slot: RefCell::new(Slot::Empty),
+            entry_sp: Cell::new(0),
         };
         plugin.resolve_exports(&mut store)?;
         *plugin.slot.borrow_mut() = Slot::Ready(Box::new(store));
@@ -204,14 +208,26 @@ impl Plugin {
         if let Some(why) = self.disabled.borrow().as_ref() {
             return Err(Error::limit(why.clone()));
         }
+        if matches!(*self.slot.borrow(), Slot::InUse) {
+            // re-entrant: stays on the stack (and budget) of the waiting call
+            if !stack::reentry_fits(self.entry_sp.get()) {
+                return Err(Error::limit(
+                    "call stack exhausted: re-entered from deeper than the plugin's wasm stack (plugins nested through Lua)",
+                ));
+            }
+            return reentry::with_waiting(self.key, |caller| invoke_export(caller, target, arg))
+                .unwrap_or_else(|| Err(Error::internal("the plugin is busy and no host import is waiting on Lua")));
+        }
+        stack::enter(|| self.call_fresh(rt, target, arg)).and_then(|reply| reply)
+    }
+
+    /// A call that enters the plugin's `Store` afresh (not re-entrant).
+    fn call_fresh(&self, rt: &Runtime, target: &Target, arg: Payload) -> Result<Reply> {
+        self.entry_sp.set(stack::here());
         let taken = std::mem::replace(&mut *self.slot.borrow_mut(), Slot::InUse);
         let mut store = match taken {
             Slot::Ready(store) => store,
-            Slot::InUse => {
-                return reentry::with_waiting(self.key, |caller| invoke_export(caller, target, arg)).unwrap_or_else(|| {
-                    Err(Error::internal("the plugin is busy and no host import is waiting on Lua"))
-                });
-            }
+            Slot::InUse => return Err(Error::internal("the plugin is busy")),
             Slot::Empty => match self.reinstantiate(rt) {
                 Ok(store) => Box::new(store),
                 Err(e) => {
@@ -312,6 +328,9 @@ impl Plugin {
             // reports it
             return FfiOutcome::Fallback;
         }
+        if stack::nested() >= stack::MAX_NESTED {
+            return FfiOutcome::Fallback; // the regular path says why
+        }
         let Ok(mut slot) = self.slot.try_borrow_mut() else { return FfiOutcome::Fallback };
         let Slot::Ready(store) = &mut *slot else { return FfiOutcome::Fallback };
         let func = match store.data().guest.as_ref().and_then(|g| g.exports.get(index)) {
@@ -331,7 +350,8 @@ impl Plugin {
         // shape at load, `slots` holds values of those types, and `func`
         // belongs to this store. While it runs no Lua can (`raw_call`), so
         // nothing can reach this plugin's slot, which stays borrowed.
-        let result = unsafe { func.call_unchecked(&mut **store, &mut slots.values[..] as *mut [wasmtime::ValRaw]) };
+        let entered =
+            stack::enter(|| unsafe { func.call_unchecked(&mut **store, &mut slots.values[..] as *mut [wasmtime::ValRaw]) });
         let state = store.data_mut();
         state.depth = 0;
         state.raw_call = false;
@@ -340,13 +360,17 @@ impl Plugin {
         let output = state.stdout.has_output() || state.stderr.has_output();
         let panicked = state.panic.take();
         let refused = state.error.take();
-        let outcome = match result {
-            Ok(()) => match refused {
+        let outcome = match entered {
+            Err(e) => {
+                *slot = Slot::Empty;
+                FfiOutcome::Error(e)
+            }
+            Ok(Ok(())) => match refused {
                 Some(message) => FfiOutcome::Error(Error::new(Kind::Plugin, message)),
                 None if output => FfiOutcome::OkShowOutput,
                 None => FfiOutcome::Ok,
             },
-            Err(trap) => {
+            Ok(Err(trap)) => {
                 *slot = Slot::Empty;
                 FfiOutcome::Error(trap_error(Error::from_wasm(trap), panicked))
             }

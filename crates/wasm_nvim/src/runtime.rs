@@ -107,9 +107,9 @@ impl Wasm {
     fn new(deadlines: bool) -> Result<Self> {
         let mut config = Config::new();
         config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(32));
-        // Deep recursion in a guest is a trap, long before Neovim's 8 MiB
-        // main-thread stack runs out (re-entrant calls share this budget).
-        config.max_wasm_stack(2 << 20);
+        // Deep recursion in a guest is a trap; stack.rs makes sure the real
+        // stack has this much (and a margin) wherever a store is entered.
+        config.max_wasm_stack(crate::stack::WASM_STACK);
         config.epoch_interruption(deadlines);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
         let linker = abi::linker(&engine)?;
