@@ -19,6 +19,7 @@
 //! user. `api` has a typed binding for every Neovim API function.
 
 pub mod api;
+pub mod job;
 #[doc(hidden)]
 pub mod __private;
 mod sys;
@@ -87,5 +88,5 @@ pub fn notify(text: &str, level: u8) -> Result<()> {
 
 pub mod prelude {
     //! `use wasm_nvim_sdk::prelude::*;` for plugins.
-    pub use crate::{Buffer, Callback, Dict, Error, Object, Result, Tabpage, Window, api, echo, export, lua, notify};
+    pub use crate::{Buffer, Callback, Dict, Error, Object, Result, Tabpage, Window, api, echo, export, job, lua, notify};
 }

@@ -32,8 +32,11 @@ pub enum Kind {
     Internal,
     /// The plugin reported a failure itself (`set_error`); its own words.
     Plugin,
-    /// The plugin called an API function the running Neovim does not have.
+    /// The plugin called an API function the running Neovim does not have,
+    /// or Neovim from a worker job.
     Unavailable,
+    /// A job was cancelled (by its owner, a reload or exit).
+    Cancelled,
 }
 
 impl Kind {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Internal => "internal error (please report): ",
             Kind::Plugin => "",
             Kind::Unavailable => "",
+            Kind::Cancelled => "",
         }
     }
 }

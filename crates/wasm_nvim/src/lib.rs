@@ -28,6 +28,7 @@ pub mod runtime;
 pub mod state;
 pub mod values;
 pub mod wasmfile;
+pub mod workers;
 
 /// `luaopen_wasm_nvim`: what `require("wasm_nvim")` calls.
 #[cfg(feature = "module")]

@@ -225,6 +225,7 @@ impl Runtime {
 
     /// Deletes what an unloaded plugin registered with callbacks.
     pub fn release(&self, key: u64) {
+        crate::workers::release(key);
         let resources = self.resources.borrow_mut().remove(&key).unwrap_or_default();
         for resource in &resources {
             if let Err(e) = self.nvim.release(resource) {
