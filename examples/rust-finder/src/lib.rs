@@ -161,6 +161,18 @@ fn top<'a>(state: &mut State, count: usize, item: impl Fn(usize) -> &'a [u8], li
     Some(Matches { matched, total: count as u32, items })
 }
 
+/// The best `limit` items of `corpus` for `query` as `(score, text)`, and
+/// how many matched: what `query` computes, for the native benchmark
+/// (`bench/finder-native`) to run the very same code.
+pub fn best_of(corpus: &Corpus, query: &str, limit: usize) -> (u32, Vec<(u32, String)>) {
+    let mut state = State::new();
+    state.prepare(query, true);
+    let found = top(&mut state, corpus.len(), |i| corpus.get(i), limit.max(1), false);
+    found.map_or((0, Vec::new()), |m| {
+        (m.matched, m.items.into_iter().map(|h| (h.score, String::from_utf8_lossy(&h.text).into_owned())).collect())
+    })
+}
+
 /// Empties the corpus.
 #[export]
 fn clear() {
