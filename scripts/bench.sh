@@ -49,6 +49,8 @@ for kernel, n, want in [("sum", 1_000_000_000, 499999999500000000), ("sieve", 20
 json.dump(res, open(path, "w"))
 PY
 
+bash scripts/bench-finder.sh "$out"
+
 echo "[bench] inside Neovim" >&2
 WASM_NVIM_BENCH_OUT="$out/nvim.json" nvim_run -l bench/run.lua
 WASM_NVIM_BENCH_OUT="$out/compile.json" nvim_run -l bench/compile.lua

@@ -38,6 +38,7 @@
 //! user. `api` has a typed binding for every Neovim API function.
 
 pub mod api;
+pub mod job;
 #[doc(hidden)]
 pub mod __private;
 mod args;
@@ -155,6 +156,6 @@ pub mod prelude {
     pub use crate::{
         AugroupOpts, AutocmdEvent, AutocmdOpts, Buffer, Callback, CommandArgs, Complete, Dict, Error, ExtmarkOpts,
         KeymapOpts, LogLevel, Object, OnLines, Plugin, Result, Tabpage, UserCommandOpts, WinConfig, Window, api, echo,
-        export, lua, notify, state,
+        export, job, lua, notify, state,
     };
 }

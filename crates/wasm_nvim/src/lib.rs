@@ -30,6 +30,7 @@ pub mod stack;
 pub mod state;
 pub mod values;
 pub mod wasmfile;
+pub mod workers;
 
 /// `luaopen_wasm_nvim`: what `require("wasm_nvim")` calls.
 #[cfg(feature = "module")]

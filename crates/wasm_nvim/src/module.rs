@@ -63,6 +63,7 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
         }
         plugins_info(rt, lua)
     })?)?;
+    crate::workers::lua::install(rt, lua, &module).map_err(into_lua)?;
     module.set("_status", lua.create_function(move |lua, ()| status(rt, lua))?)?;
     module.set("_log", lua.create_function(move |_, ()| Ok(rt.journal_entries()))?)?;
     // An empty Rust function: the benchmark's baseline for call overhead.

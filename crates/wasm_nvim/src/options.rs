@@ -38,6 +38,8 @@ pub struct Options {
     /// What every plugin may reach (`plugins.<name>.allow` overrides it).
     pub allow: AllowOptions,
     pub plugins: HashMap<String, PluginOptions>,
+    /// `workers = { threads, timeout_ms, memory_mb }` (see workers/).
+    pub workers: crate::workers::Config,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             limits: LimitOptions::default(),
             allow: AllowOptions::default(),
             plugins: HashMap::new(),
+            workers: crate::workers::Config::default(),
         }
     }
 }
@@ -151,6 +154,11 @@ impl Options {
                         out.allow = allow_options(&t, "allow", warnings)?;
                     }
                 }
+                "workers" => {
+                    if let Some(t) = table_or_nil(value, "workers")? {
+                        out.workers = worker_options(&t, warnings)?;
+                    }
+                }
                 "limits" => {
                     if let Some(t) = table_or_nil(value, "limits")? {
                         out.limits = limit_options(&t, "limits", warnings)?;
@@ -193,6 +201,20 @@ fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> 
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+fn worker_options(t: &Table, warnings: &mut Vec<String>) -> Result<crate::workers::Config> {
+    let mut out = crate::workers::Config::default();
+    for (key, value) in entries(t, "workers")? {
+        let name = format!("workers.{key}");
+        match key.as_str() {
+            "threads" => out.threads = Some(usize::try_from(count(value, &name, 1)?).unwrap_or(usize::MAX).min(64)),
+            "timeout_ms" => out.timeout_ms = Some(count(value, &name, 0)?),
+            "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
+            other => warnings.push(format!("unknown option 'workers.{other}' (ignored)")),
+        }
+    }
+    Ok(out)
 }
 
 fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<PluginOptions> {

@@ -195,6 +195,12 @@ impl Plugin {
             .ok_or_else(|| Error::abi(format!("'{name}' is not an exported function of shape {want}")))
     }
 
+    /// The linked, type-checked module: workers instantiate it in stores
+    /// of their own.
+    pub fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.pre
+    }
+
     /// The shape of a call target.
     pub fn spec<'a>(&'a self, target: &'a Target) -> Option<&'a FunctionSpec> {
         match target {
@@ -413,7 +419,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     Ok(store)
 }
 
-fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, arg: Payload) -> Result<Reply> {
+pub(crate) fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, arg: Payload) -> Result<Reply> {
     let mut ctx = ctx.as_context_mut();
     let func = match target {
         Target::Listed(index) => {

@@ -20,7 +20,7 @@ use crate::plugin::Plugin;
 
 /// Fields of the module table; a plugin cannot take these names (nor any
 /// name starting with `_`).
-pub const RESERVED: &[&str] = &["setup", "plugins", "version", "reload"];
+pub const RESERVED: &[&str] = &["setup", "plugins", "version", "reload", "worker", "spawn", "jobs"];
 
 /// Where one plugin is in its life.
 #[derive(Debug, Clone)]

@@ -226,6 +226,7 @@ impl Runtime {
 
     /// Deletes what an unloaded plugin registered with callbacks.
     pub fn release(&self, key: u64) {
+        crate::workers::release(key);
         let resources = self.resources.borrow_mut().remove(&key).unwrap_or_default();
         for tracked in &resources {
             self.release_one(tracked);

@@ -50,6 +50,9 @@ pub struct HostState {
     pub raw_call: bool,
     /// Reused for encoding results, to spare an allocation per call.
     pub scratch: Vec<u8>,
+    /// Set while this store runs a job on a worker thread: Lua and the
+    /// Neovim API are refused, progress goes to the job.
+    pub job: Option<Arc<crate::workers::job::Control>>,
 }
 
 impl HostState {
@@ -84,6 +87,7 @@ impl HostState {
             panic: None,
             raw_call: false,
             scratch: Vec::new(),
+            job: None,
         })
     }
 

@@ -47,6 +47,7 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
     seed::define(&mut linker).map_err(internal)?;
     fast::define(&mut linker).map_err(internal)?;
+    crate::workers::imports::define(&mut linker).map_err(internal)?;
     Ok(linker)
 }
 

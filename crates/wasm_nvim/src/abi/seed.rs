@@ -126,6 +126,9 @@ pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'st
             "a raw function cannot call into Neovim (Lua or the API); export it without `raw` to do that",
         ));
     }
+    if let Some(job) = &caller.data().job {
+        return Err(job.refuse_neovim());
+    }
     let rt = runtime::get()?;
     let output = caller.data().take_output();
     caller.data_mut().budget.enter_host();
@@ -204,6 +207,7 @@ pub(crate) fn api_name(index: usize) -> String {
     runtime::get()
         .ok()
         .and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone()))
+        .or_else(|| crate::workers::api_name(index))
         .unwrap_or_else(|| format!("nvim API #{index}"))
 }
 
