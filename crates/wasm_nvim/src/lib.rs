@@ -6,6 +6,7 @@
 //! `abi/seed.rs` for what plugins import.
 
 pub mod abi;
+pub mod bounded;
 pub mod cache;
 pub mod callbacks;
 pub mod convert;

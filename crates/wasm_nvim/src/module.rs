@@ -45,6 +45,14 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     })?)?;
     module.set("_status", lua.create_function(move |lua, ()| status(rt, lua))?)?;
     module.set("_log", lua.create_function(move |_, ()| Ok(rt.journal_entries()))?)?;
+    if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
+        // For the specs: the fast ABI's msgpack reader on any bytes.
+        let decode = lua.create_function(move |lua, bytes: mlua::LuaString| {
+            let decoded = panics::catch(|| rt.nvim.msgpack_decode(&bytes.as_bytes())).and_then(|r| r);
+            pair(lua, decoded.map_err(|e| e.to_string()))
+        })?;
+        module.set("_msgpack_decode", rt.nvim.wrap(decode).map_err(into_lua)?)?;
+    }
     // An empty Rust function: the benchmark's baseline for call overhead.
     module.set("_noop", lua.create_function(|_, ()| Ok(()))?)?;
     // Plugins load when first read (`lazy`, the default); reading one

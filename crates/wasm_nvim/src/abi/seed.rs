@@ -44,6 +44,10 @@ pub fn define(linker: &mut Linker<HostState>, nvim: &Nvim) -> wasmtime::Result<(
 fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     #[allow(clippy::panic)]
     linker.func_wrap(MODULE, "__test_panic", || -> () { panic!("test hook: a panic inside a host import") })?;
+    linker.func_wrap(MODULE, "__test_protected_panic", || -> Ret<()> {
+        let rt = runtime::get().map_err(fail("__test_protected_panic"))?;
+        rt.nvim.test_panic_in_protected().map_err(fail("__test_protected_panic"))
+    })?;
     Ok(())
 }
 
