@@ -143,6 +143,11 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
     entry.load_ms = Some(ms);
     match loaded {
         Ok(plugin) => {
+            entry.state = State::Loaded(Rc::clone(&plugin));
+            // logged with no registry borrow held: logging runs Lua
+            // (vim.notify, which a user may have replaced with code that
+            // calls wasm_nvim)
+            drop(registry);
             rt.log(|| {
                 let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
                 format!(
@@ -153,8 +158,6 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
                     names.join(", ")
                 )
             });
-            entry.state = State::Loaded(plugin);
-            drop(registry);
             if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
                 module.raw_set(name, table.clone())?;
             }

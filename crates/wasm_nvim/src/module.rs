@@ -108,8 +108,9 @@ pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Res
             pair(
                 lua,
                 result.map_err(|e| {
-                    rt.journal(&p.name, &p.functions[index].name, &e.to_string());
-                    format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)
+                    let message = crate::bounded::compact_nested(&format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name));
+                    rt.journal(&p.name, &p.functions[index].name, &message);
+                    message
                 }),
             )
         })?;

@@ -52,8 +52,9 @@ pub struct Nvim {
     pub refs: Refs,
     helpers: Table,
     /// Lua chunks the fast ABI's `lua` import compiled (registry
-    /// references), by source text.
-    chunks: RefCell<HashMap<Vec<u8>, c_int>>,
+    /// references), by plugin and source text: the chunk's name says which
+    /// plugin ran it, so two plugins never share one.
+    chunks: RefCell<HashMap<String, HashMap<Vec<u8>, c_int>>>,
 }
 
 /// Runs `f` on `l` in protected mode (`lua_cpcall`: no closure to make,
@@ -75,7 +76,7 @@ unsafe fn protected<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_Sta
         unsafe {
             let job = &mut *ffi::lua_touserdata(l, 1).cast::<Job<F, R>>();
             if let Some(f) = job.f.take() {
-                job.out = Some(Ok(f(l)));
+                job.out = Some(panics::catch(|| f(l)));
             }
         }
         0
@@ -474,19 +475,19 @@ impl Nvim {
 
     /// The registry reference of a compiled chunk, compiling it once.
     fn chunk(&self, plugin: &str, code: &[u8]) -> Result<c_int> {
-        if let Some(r) = self.chunks.borrow().get(code) {
+        if let Some(r) = self.chunks.borrow().get(plugin).and_then(|c| c.get(code)) {
             return Ok(*r);
         }
         let f = self.lua.load(code).set_name(chunk_name(plugin)).into_function().map_err(|e| Error::from_lua(&e))?;
         let r = registry_ref(&self.lua, Value::Function(f))?;
         let mut chunks = self.chunks.borrow_mut();
-        if chunks.len() >= MAX_CHUNKS {
-            for (_, old) in chunks.drain() {
+        if chunks.values().map(HashMap::len).sum::<usize>() >= MAX_CHUNKS {
+            for (_, old) in chunks.drain().flat_map(|(_, c)| c) {
                 // SAFETY: unref of a reference this cache made.
                 let _ = unsafe { self.lua.exec_raw::<()>((), |l| ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, old)) };
             }
         }
-        chunks.insert(code.to_vec(), r);
+        chunks.entry(plugin.to_string()).or_default().insert(code.to_vec(), r);
         Ok(r)
     }
 

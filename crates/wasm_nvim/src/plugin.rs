@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use wasmtime::{AsContextMut, InstancePre, Store};
 
+use crate::bounded;
 use crate::cache;
 use crate::error::{Error, Kind, Result};
 use crate::limits::Limits;
@@ -459,7 +460,7 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
             let packed = Packed::from_u64(raw.get_i64() as u64);
             let out = take_packed(ctx, &guest, packed).map_err(|e| e.context("result"))?;
             if packed.error {
-                return Err(Fault::Guest(Error::new(Kind::Plugin, String::from_utf8_lossy(&out).into_owned())));
+                return Err(Fault::Guest(Error::new(Kind::Plugin, bounded::truncate_lossy(&out, bounded::MAX_PLUGIN_MESSAGE))));
             }
             Ok(if out.is_empty() { Reply::None } else { Reply::Bytes(out) })
         }

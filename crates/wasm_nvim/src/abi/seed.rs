@@ -9,6 +9,7 @@
 
 use wasmtime::{Caller, Linker};
 
+use crate::bounded;
 use crate::callbacks::Maker;
 use crate::error::{Error, Result};
 use crate::nvim::Nvim;
@@ -68,7 +69,7 @@ pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "set_error", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let state = caller.data_mut();
         let message = state.values.take(id).map_err(fail("set_error"))?;
-        state.error = Some(String::from_utf8_lossy(&message).into_owned());
+        state.error = Some(bounded::truncate_lossy(&message, bounded::MAX_PLUGIN_MESSAGE));
         Ok(())
     })?;
     linker.func_wrap(
