@@ -12,6 +12,7 @@ pub mod callbacks;
 pub mod convert;
 pub mod error;
 pub mod ffi;
+pub mod files;
 pub mod lifecycle;
 pub mod limits;
 pub mod module;

@@ -33,7 +33,13 @@ pub struct Limits {
     pub max_timeouts: u32,
     /// A read-write directory the plugin sees as `/data` (WASI).
     pub data_dir: Option<PathBuf>,
+    /// Largest `.wasm` file loaded: compiling is the one step no deadline
+    /// covers (a few MB of code can take seconds).
+    pub module_bytes: u64,
 }
+
+/// The default of [`Limits::module_bytes`].
+pub const DEFAULT_MODULE_MB: u64 = 32;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -43,6 +49,7 @@ impl Default for Limits {
             table_elements: 100_000,
             max_timeouts: 3,
             data_dir: None,
+            module_bytes: DEFAULT_MODULE_MB << 20,
         }
     }
 }

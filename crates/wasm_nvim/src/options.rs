@@ -5,7 +5,7 @@
 //!   debug = false,
 //!   cache = true,
 //!   lazy = true,
-//!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3 },
+//!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3, module_mb = 32 },
 //!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
 //! })
 //! ```
@@ -45,6 +45,7 @@ pub struct LimitOptions {
     pub timeout_ms: Option<u64>,
     pub memory_mb: Option<u64>,
     pub max_timeouts: Option<u32>,
+    pub module_mb: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +72,9 @@ impl LimitOptions {
         }
         if let Some(n) = self.max_timeouts {
             limits.max_timeouts = n;
+        }
+        if let Some(mb) = self.module_mb {
+            limits.module_bytes = mb.saturating_mul(1 << 20);
         }
     }
 }
@@ -144,6 +148,7 @@ fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> 
         "timeout_ms" => out.timeout_ms = Some(count(value, &name, 0)?),
         "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
         "max_timeouts" => out.max_timeouts = Some(u32::try_from(count(value, &name, 0)?).unwrap_or(u32::MAX)),
+        "module_mb" => out.module_mb = Some(count(value, &name, 1)?),
         _ => return Ok(false),
     }
     Ok(true)

@@ -17,6 +17,7 @@ use wasmtime::{AsContextMut, InstancePre, Store};
 
 use crate::bounded;
 use crate::cache;
+use crate::files;
 use crate::error::{Error, Kind, Result};
 use crate::limits::Limits;
 use crate::panics;
@@ -102,7 +103,13 @@ impl Plugin {
     }
 
     fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
-        let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
+        let bytes = files::read_regular(path, limits.module_bytes).map_err(|e| match e {
+            files::Refused::TooLarge { .. } => Error::load(format!(
+                "{e}, more than its limit of {} MiB (setup({{ limits = {{ module_mb = ... }} }}))",
+                limits.module_bytes >> 20
+            )),
+            e => Error::load(e.to_string()),
+        })?;
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
         }
@@ -598,6 +605,11 @@ fn is_void(v: &serde_json::Value) -> bool {
     v.is_null() || v.as_str() == Some("void")
 }
 
+/// Most functions a plugin may list (the whole Neovim API is ~200).
+pub const MAX_FUNCTIONS: usize = 10_000;
+/// Longest function name, in bytes.
+pub const MAX_NAME: usize = 1024;
+
 /// Parses the JSON array `functionality` (or `wasm_nvim_functions`) returns.
 pub fn parse_functionality(json: &[u8]) -> Result<Vec<Listed>> {
     let raw: Vec<RawSpec> = serde_json::from_slice(json).map_err(|e| {
@@ -606,12 +618,23 @@ pub fn parse_functionality(json: &[u8]) -> Result<Vec<Listed>> {
             String::from_utf8_lossy(&json[..json.len().min(80)])
         ))
     })?;
+    if raw.len() > MAX_FUNCTIONS {
+        return Err(Error::load(format!("the plugin lists {} functions, more than {MAX_FUNCTIONS}", raw.len())));
+    }
     let mut out: Vec<Listed> = Vec::with_capacity(raw.len());
+    let mut names = std::collections::HashSet::with_capacity(raw.len());
     for spec in raw {
         if spec.name.is_empty() {
             return Err(Error::load("a function has an empty name"));
         }
-        if out.iter().any(|f| f.name == spec.name) {
+        if spec.name.len() > MAX_NAME {
+            return Err(Error::load(format!(
+                "a function name of {} bytes ({:?}...); names are at most {MAX_NAME} bytes",
+                spec.name.len(),
+                bounded::truncate(&spec.name, 40)
+            )));
+        }
+        if !names.insert(spec.name.clone()) {
             return Err(Error::load(format!("function '{}' is listed twice", spec.name)));
         }
         out.push(Listed { takes_arg: !is_void(&spec.params), returns: !is_void(&spec.returns), raw: spec.raw, name: spec.name });
@@ -644,5 +667,19 @@ mod tests {
         assert!(parse_functionality(b"[{\"name\":\"\"}]").is_err());
         assert!(parse_functionality(b"[{\"name\":\"a\"},{\"name\":\"a\"}]").is_err());
         assert!(parse_functionality(b"[{\"name\":\"a\"").is_err());
+    }
+
+    #[test]
+    fn long_lists_and_names_are_refused_and_duplicates_found_fast() {
+        let list = |n: usize| format!("[{}]", (0..n).map(|i| format!(r#"{{"name":"f{i}"}}"#)).collect::<Vec<_>>().join(","));
+        assert_eq!(parse_functionality(list(MAX_FUNCTIONS).as_bytes()).map(|l| l.len()).ok(), Some(MAX_FUNCTIONS));
+        let err = parse_functionality(list(MAX_FUNCTIONS + 1).as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("lists 10001 functions, more than 10000"), "{err}");
+        let long = format!(r#"[{{"name":"{}"}}]"#, "n".repeat(MAX_NAME + 1));
+        assert!(parse_functionality(long.as_bytes()).is_err());
+        let mut dup = list(MAX_FUNCTIONS - 1);
+        dup.insert_str(dup.len() - 1, r#",{"name":"f0"}"#);
+        let err = parse_functionality(dup.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("'f0' is listed twice"), "{err}");
     }
 }
