@@ -55,6 +55,7 @@ pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
         }
     }
     for plugin in old {
+        plugin.retire();
         rt.release(plugin.key);
     }
     if !lazy {
@@ -144,10 +145,13 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
     match loaded {
         Ok(plugin) => {
             entry.state = State::Loaded(Rc::clone(&plugin));
-            // logged with no registry borrow held: logging runs Lua
-            // (vim.notify, which a user may have replaced with code that
-            // calls wasm_nvim)
             drop(registry);
+            if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
+                module.raw_set(name, table.clone())?;
+            }
+            // logged once the plugin is in place and no registry borrow is
+            // held: logging runs Lua (vim.notify, which a user may have
+            // replaced with code that calls wasm_nvim)
             rt.log(|| {
                 let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
                 format!(
@@ -158,9 +162,6 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
                     names.join(", ")
                 )
             });
-            if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
-                module.raw_set(name, table.clone())?;
-            }
             Ok(table)
         }
         Err(e) => {
@@ -205,6 +206,7 @@ pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()>
         module.raw_set(name, table)?;
     }
     if let Some(old) = old {
+        old.retire();
         rt.release(old.key);
     }
     rt.journal(name, "reloaded", &path.display().to_string());

@@ -68,6 +68,11 @@ fn now() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }
 
+/// The tick clock, for measuring host work in ticks.
+pub fn ticks() -> u64 {
+    now()
+}
+
 /// Wasm time used by the outermost call into a store and what it called,
 /// in ticks.
 #[derive(Debug, Default)]
@@ -95,6 +100,12 @@ impl Budget {
         if let Some(since) = self.host_since.take() {
             self.host += now().saturating_sub(since);
         }
+    }
+
+    /// Counts `ticks` of host time as the plugin's own (work done for it,
+    /// like showing its output).
+    pub fn charge(&mut self, ticks: u64) {
+        self.host = self.host.saturating_sub(ticks);
     }
 
     /// Wasm time used so far.

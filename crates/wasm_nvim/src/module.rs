@@ -103,8 +103,11 @@ pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Res
     for (index, spec) in plugin.functions.iter().enumerate() {
         let p = Rc::clone(plugin);
         let raw = lua.create_function(move |lua, args: MultiValue| {
-            let target = Target::Listed(index);
-            let result = panics::catch(|| call(rt, lua, &p, &target, args.as_slices().0, false)).and_then(|r| r);
+            let result = panics::catch(|| {
+                let (plugin, index) = current(rt, lua, &p, index)?;
+                call(rt, lua, &plugin, &Target::Listed(index), args.as_slices().0, false)
+            })
+            .and_then(|r| r);
             pair(
                 lua,
                 result.map_err(|e| {
@@ -124,6 +127,27 @@ pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Res
         table.raw_set(spec.name.as_str(), function)?;
     }
     Ok(table)
+}
+
+/// The plugin and function a function made for function `index` of
+/// `plugin` calls: that one, or, once it was replaced by a reload or
+/// `setup()`, the function of that name in the plugin loaded under its
+/// name now (a function kept from before a reload keeps working).
+fn current(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>, index: usize) -> Result<(Rc<Plugin>, usize)> {
+    if !plugin.is_retired() {
+        return Ok((Rc::clone(plugin), index));
+    }
+    let function = plugin.functions.get(index).map(|f| f.name.as_str()).unwrap_or_default();
+    lifecycle::load(rt, lua, &plugin.name)?;
+    let now = rt
+        .plugin(&plugin.name)
+        .ok_or_else(|| Error::load(format!("plugin '{}' is no longer loaded", plugin.name)))?;
+    let index = now
+        .functions
+        .iter()
+        .position(|f| f.name == function)
+        .ok_or_else(|| Error::load(format!("'{function}' is no longer a function of plugin '{}'", plugin.name)))?;
+    Ok((now, index))
 }
 
 /// A raw function's LuaJIT FFI fast path, falling back to `regular`.

@@ -14,8 +14,9 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-/// Most bytes held between two drains; the rest is dropped and the drop noted.
-pub const MAX_PENDING: usize = 1 << 20;
+/// Most bytes held between two drains; the rest is dropped and the drop
+/// noted. (No more than this is shown per call anyway: `state::MAX_SHOWN`.)
+pub const MAX_PENDING: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
 struct Pending {

@@ -75,10 +75,13 @@ pub struct Plugin {
     timeouts: Cell<u32>,
     /// Why calls are refused (too many timeouts), if they are.
     disabled: RefCell<Option<String>>,
-    pre: InstancePre<HostState>,
+    /// The linked module; `None` once retired.
+    pre: RefCell<Option<InstancePre<HostState>>>,
     /// Unique per loaded plugin: a reload gives the new one another key.
     pub key: u64,
     slot: RefCell<Slot>,
+    /// Replaced by a reload or `setup()`: see [`Plugin::retire`].
+    retired: Cell<bool>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -122,7 +125,7 @@ impl Plugin {
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
         let abi = detect_abi(&mut store)?;
         let listed = list_functions(&mut store, abi, &pre, &bytes);
-        rt.show_output(store.data().take_output());
+        rt.show_output(store.data_mut().take_output());
         store.data_mut().values.clear();
         let functions = listed?;
         let plugin = Plugin {
@@ -134,9 +137,10 @@ impl Plugin {
             limits,
             timeouts: Cell::new(0),
             disabled: RefCell::new(None),
-            pre,
+            pre: RefCell::new(Some(pre)),
             key,
             slot: RefCell::new(Slot::Empty),
+            retired: Cell::new(false),
         };
         plugin.resolve_exports(&mut store)?;
         *plugin.slot.borrow_mut() = Slot::Ready(Box::new(store));
@@ -162,7 +166,7 @@ impl Plugin {
         if let Some(index) = self.functions.iter().position(|f| f.name == name) {
             return Ok(Target::Listed(index));
         }
-        let ty = self.pre.module().get_export(name).and_then(|e| e.func().cloned());
+        let ty = self.pre.borrow().as_ref().and_then(|pre| pre.module().get_export(name)).and_then(|e| e.func().cloned());
         let shape = ty.and_then(|ty| match self.abi {
             Abi::Seed => Shape::seed(&ty),
             Abi::Msgpack => Shape::packed(&ty),
@@ -206,17 +210,43 @@ impl Plugin {
             },
         };
         let result = invoke_export(&mut *store, target, arg);
-        let output = store.data().take_output();
+        let output = store.data_mut().take_output();
         store.data_mut().values.clear();
         let poisoned = store.data().poisoned;
         let timed_out = store.data().timed_out;
-        *self.slot.borrow_mut() = if poisoned { Slot::Empty } else { Slot::Ready(store) };
+        *self.slot.borrow_mut() = if poisoned || self.retired.get() { Slot::Empty } else { Slot::Ready(store) };
         rt.show_output(output);
         self.count_timeout(rt, timed_out);
         if poisoned {
             rt.log(|| format!("{}: instance dropped after a failed call; the next call starts afresh", self.name));
         }
         result
+    }
+
+    /// Lets go of the instance and the compiled code as soon as the plugin
+    /// is replaced (reload, `setup()`), instead of when Lua's garbage
+    /// collector frees the last function referring to it: each instance
+    /// holds a 4 GiB address-space reservation and several mappings, and
+    /// 2000 reloads between two full GCs once exhausted the process's
+    /// mappings. A call running now finishes; its `Store` is dropped when
+    /// it returns. Functions kept from before call the new plugin
+    /// (`module.rs`).
+    pub fn retire(&self) {
+        self.retired.set(true);
+        *self.pre.borrow_mut() = None;
+        if let Ok(mut slot) = self.slot.try_borrow_mut()
+            && matches!(*slot, Slot::Ready(_))
+        {
+            *slot = Slot::Empty;
+        }
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.retired.get()
+    }
+
+    fn retired_error(&self) -> Error {
+        Error::load(format!("plugin '{}' was reloaded; this is a function of the old one", self.name))
     }
 
     /// The timeout policy: after `max_timeouts` calls in a row time out,
@@ -254,8 +284,8 @@ impl Plugin {
 
     /// Shows what the plugin printed during FFI calls (which cannot run Lua).
     pub fn show_pending_output(&self, rt: &Runtime) {
-        let output = match &*self.slot.borrow() {
-            Slot::Ready(store) => store.data().take_output(),
+        let output = match &mut *self.slot.borrow_mut() {
+            Slot::Ready(store) => store.data_mut().take_output(),
             _ => return,
         };
         rt.show_output(output);
@@ -281,8 +311,7 @@ impl Plugin {
         if state.depth != 0 {
             return FfiOutcome::Fallback;
         }
-        state.budget.restart();
-        state.timed_out = false;
+        state.start_call();
         state.depth = 1;
         state.raw_call = true;
         store.set_epoch_deadline(1);
@@ -317,7 +346,8 @@ impl Plugin {
 
     fn reinstantiate(&self, rt: &Runtime) -> Result<Store<HostState>> {
         rt.log(|| format!("{}: instantiating afresh", self.name));
-        let mut store = instantiate(rt, &self.pre, &self.name, self.key, &self.limits)?;
+        let pre = self.pre.borrow().clone().ok_or_else(|| self.retired_error())?;
+        let mut store = instantiate(rt, &pre, &self.name, self.key, &self.limits)?;
         self.resolve_exports(&mut store)?;
         Ok(store)
     }
@@ -331,7 +361,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     store.epoch_deadline_callback(|mut ctx| ctx.data_mut().check_deadline());
     // Start functions and `_initialize` run under the same deadline.
     store.set_epoch_deadline(1);
-    store.data_mut().budget.restart();
+    store.data_mut().start_call();
     let instance = panics::catch(|| pre.instantiate(&mut store))?
         .map_err(|e| Error::from_wasm(e).context("instantiating"))?;
     let guest = Guest::resolve(&instance, &mut store)?;
@@ -339,7 +369,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     store.data_mut().instance = Some(instance);
     if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
         let run = panics::catch(|| init.call(&mut store, ()))?;
-        rt.show_output(store.data().take_output());
+        rt.show_output(store.data_mut().take_output());
         run.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
     }
     Ok(store)
@@ -372,8 +402,7 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Pa
     }
     let outermost = state.depth == 0;
     if outermost {
-        state.budget.restart();
-        state.timed_out = false;
+        state.start_call();
     } else {
         // Lua called back into wasm: from here it is wasm time again.
         state.budget.leave_host();

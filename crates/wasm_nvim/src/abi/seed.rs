@@ -11,6 +11,7 @@ use wasmtime::{Caller, Linker};
 
 use crate::bounded;
 use crate::callbacks::Maker;
+use crate::limits;
 use crate::error::{Error, Result};
 use crate::nvim::Nvim;
 use crate::reentry;
@@ -135,13 +136,18 @@ pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'st
         ));
     }
     let rt = runtime::get()?;
-    let output = caller.data().take_output();
+    let output = caller.data_mut().take_output();
     caller.data_mut().budget.enter_host();
-    let result = reentry::while_waiting(caller, || {
+    let (result, showing) = reentry::while_waiting(caller, || {
+        // Showing output is work done for the plugin: it counts as its own
+        // time, unlike the Lua it asked for.
+        let started = limits::ticks();
         rt.show_output(output);
-        f(rt)
+        let showing = limits::ticks().saturating_sub(started);
+        (f(rt), showing)
     });
     caller.data_mut().budget.leave_host();
+    caller.data_mut().budget.charge(showing);
     result
 }
 
