@@ -37,6 +37,9 @@ function M.check()
     h.info('compile cache: off (setup({ cache = false }))')
   end
   h.info(('loading: %s'):format(st.lazy and 'lazy (each plugin on first use)' or 'all in setup()'))
+  for _, warning in ipairs(st.shadowed or {}) do
+    h.warn(warning, { 'Two plugins have the same name; remove one, or name the one to load with plugins.<name>.path' })
+  end
 
   h.start('wasm_nvim: plugins')
   local plugins = wasm.plugins()

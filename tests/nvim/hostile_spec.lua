@@ -223,6 +223,7 @@ end)
 
 T.test('settings made for a file that is gone are not given to another file of that name', function()
   local impostor = T.build .. '/ident_impostor'
+  vim.fn.delete(vim.fn.stdpath('data') .. '/wasm_nvim/owners.json') -- a fresh start
   vim.opt.rtp:append(T.build .. '/ident_real')
   setup({ plugins = { notes = { memory_mb = 64, data_dir = true } } }) -- claimed by the real one
   vim.opt.rtp:remove(T.build .. '/ident_real')

@@ -13,6 +13,7 @@ pub mod convert;
 pub mod error;
 pub mod ffi;
 pub mod files;
+pub mod identity;
 pub mod lifecycle;
 pub mod limits;
 pub mod module;

@@ -54,11 +54,13 @@ pub struct PluginOptions {
     pub limits: LimitOptions,
     /// Give the plugin `stdpath("data")/wasm_nvim/<name>` as `/data`.
     pub data_dir: bool,
+    /// The file these settings are for (see `identity.rs`).
+    pub path: Option<String>,
 }
 
 impl Default for PluginOptions {
     fn default() -> Self {
-        PluginOptions { enabled: true, limits: LimitOptions::default(), data_dir: false }
+        PluginOptions { enabled: true, limits: LimitOptions::default(), data_dir: false, path: None }
     }
 }
 
@@ -82,6 +84,13 @@ impl LimitOptions {
 impl Options {
     pub fn plugin(&self, name: &str) -> PluginOptions {
         self.plugins.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Defaults, then `limits`: what a plugin without settings of its own gets.
+    pub fn global_limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        self.limits.apply(&mut limits);
+        limits
     }
 
     /// Defaults, then `limits`, then `plugins.<name>`.
@@ -160,6 +169,10 @@ fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<P
         match key.as_str() {
             "enabled" => out.enabled = boolean(value, &format!("{path}.enabled"))?,
             "data_dir" => out.data_dir = boolean(value, &format!("{path}.data_dir"))?,
+            "path" => match value {
+                Value::String(s) => out.path = Some(s.to_string_lossy()),
+                other => return Err(Error::value(format!("option '{path}.path' must be a string, got {}", other.type_name()))),
+            },
             other => {
                 if !limit_option(&mut out.limits, other, value, path)? {
                     warnings.push(format!("unknown option '{path}.{other}' (ignored)"));

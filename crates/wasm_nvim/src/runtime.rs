@@ -60,6 +60,9 @@ pub struct Runtime {
     /// `vim.notify` replacement that calls wasm_nvim, which logs) goes to
     /// the journal only, instead of recursing without end.
     notifying: Cell<bool>,
+    /// Warnings about files skipped because another has their name, for
+    /// `:checkhealth`.
+    pub shadowed: RefCell<Vec<String>>,
 }
 
 /// Entries kept for `:Wasm log`.
@@ -175,6 +178,7 @@ impl Runtime {
             module: RefCell::new(None),
             journal: RefCell::new(Journal::default()),
             notifying: Cell::new(false),
+            shadowed: RefCell::new(Vec::new()),
         })
     }
 
