@@ -111,9 +111,9 @@ pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Res
             pair(
                 lua,
                 result.map_err(|e| {
-                    let message = crate::bounded::compact_nested(&format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name));
-                    rt.journal(&p.name, &p.functions[index].name, &message);
-                    message
+                    let e = crate::bounded::compact_nested(&e.to_string());
+                    rt.journal(&p.name, &p.functions[index].name, &e);
+                    format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)
                 }),
             )
         })?;
