@@ -98,6 +98,14 @@ T.test('module size is capped before anything is read or compiled (limits.module
   editor_is_fine()
 end)
 
+T.test('a module defining 60,000 functions is refused before compiling (limits.module_functions)', function()
+  T.eq(wasm._status().module_functions, 50000, 'the default cap')
+  local t0 = vim.uv.hrtime()
+  T.contains(load_error('many_funcs'), "plugin 'many_funcs'", 'defines 60000 functions, more than its limit of 50000')
+  T.ok(ms_since(t0) < 1000, ('took %.0f ms'):format(ms_since(t0)))
+  editor_is_fine()
+end)
+
 T.test('a plugin file that is a FIFO or a symlink to /dev/zero is refused, not read', function()
   plugin_file('special', 'fifo', function(path)
     T.eq(vim.fn.system({ 'mkfifo', path }), '')

@@ -36,10 +36,16 @@ pub struct Limits {
     /// Largest `.wasm` file loaded: compiling is the one step no deadline
     /// covers (a few MB of code can take seconds).
     pub module_bytes: u64,
+    /// Most functions a module may define: compile time grows with them
+    /// (about 0.15 ms each on one core here), and compiling cannot be
+    /// interrupted.
+    pub module_functions: u32,
 }
 
 /// The default of [`Limits::module_bytes`].
 pub const DEFAULT_MODULE_MB: u64 = 32;
+/// The default of [`Limits::module_functions`].
+pub const DEFAULT_MODULE_FUNCTIONS: u32 = 50_000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -50,6 +56,7 @@ impl Default for Limits {
             max_timeouts: 3,
             data_dir: None,
             module_bytes: DEFAULT_MODULE_MB << 20,
+            module_functions: DEFAULT_MODULE_FUNCTIONS,
         }
     }
 }

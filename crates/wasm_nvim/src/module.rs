@@ -276,6 +276,7 @@ fn status(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     t.set("memory_mb", global.memory >> 20)?;
     t.set("max_timeouts", global.max_timeouts)?;
     t.set("module_mb", global.module_bytes >> 20)?;
+    t.set("module_functions", global.module_functions)?;
     t.set("shadowed", rt.shadowed.borrow().clone())?;
     t.set("default_timeout_ms", limits.timeout.map(|d| d.as_millis() as u64))?;
     if let Some(dir) = rt.cache_dir() {

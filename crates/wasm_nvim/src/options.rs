@@ -5,7 +5,7 @@
 //!   debug = false,
 //!   cache = true,
 //!   lazy = true,
-//!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3, module_mb = 32 },
+//!   limits = { timeout_ms = 1000, memory_mb = 256, max_timeouts = 3, module_mb = 32, module_functions = 50000 },
 //!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true } },
 //! })
 //! ```
@@ -46,6 +46,7 @@ pub struct LimitOptions {
     pub memory_mb: Option<u64>,
     pub max_timeouts: Option<u32>,
     pub module_mb: Option<u64>,
+    pub module_functions: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,9 @@ impl LimitOptions {
         }
         if let Some(mb) = self.module_mb {
             limits.module_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(n) = self.module_functions {
+            limits.module_functions = n;
         }
     }
 }
@@ -158,6 +162,7 @@ fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> 
         "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
         "max_timeouts" => out.max_timeouts = Some(u32::try_from(count(value, &name, 0)?).unwrap_or(u32::MAX)),
         "module_mb" => out.module_mb = Some(count(value, &name, 1)?),
+        "module_functions" => out.module_functions = Some(u32::try_from(count(value, &name, 1)?).unwrap_or(u32::MAX)),
         _ => return Ok(false),
     }
     Ok(true)

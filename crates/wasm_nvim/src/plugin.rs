@@ -116,6 +116,14 @@ impl Plugin {
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
         }
+        let defined = crate::wasmfile::defined_functions(&bytes)?;
+        if defined > limits.module_functions {
+            return Err(Error::load(format!(
+                "the module defines {defined} functions, more than its limit of {} (compiling it would freeze Neovim; \
+                 setup({{ limits = {{ module_functions = ... }} }}))",
+                limits.module_functions
+            )));
+        }
         let wasm = rt.wasm_for(&limits)?;
         let started = std::time::Instant::now();
         let (module, outcome) = cache::load(rt.cache_dir().as_deref(), &wasm.engine, &bytes)?;

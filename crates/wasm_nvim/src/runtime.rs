@@ -140,6 +140,10 @@ impl Wasm {
         // main-thread stack runs out (re-entrant calls share this budget).
         config.max_wasm_stack(2 << 20);
         config.epoch_interruption(deadlines);
+        // Compiling cannot be interrupted, so use every core for it (a
+        // module near the `module_functions` cap takes seconds on one).
+        // Costs about 180 KB of library (rayon); its threads idle otherwise.
+        config.parallel_compilation(true);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
         let linker = abi::linker(&engine, nvim)?;
         Ok(Wasm { engine, linker })
