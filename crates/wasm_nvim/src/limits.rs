@@ -187,6 +187,13 @@ mod tests {
         assert_eq!(b.used(), start);
         (0..2).for_each(|_| tick());
         assert_eq!(b.used(), start + TICK * 2);
+        // host work done for the plugin (showing its output) is charged to it
+        // (in this test, not another: the tick counter is shared)
+        b.enter_host();
+        (0..5).for_each(|_| tick());
+        b.leave_host();
+        b.charge(2);
+        assert_eq!(b.used(), start + TICK * 4);
     }
 
     #[test]

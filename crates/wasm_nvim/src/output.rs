@@ -40,7 +40,7 @@ impl Capture {
         self.pending.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    fn append(&self, data: &[u8]) {
+    pub(crate) fn append(&self, data: &[u8]) {
         self.written.store(true, Ordering::Release);
         let mut p = self.lock();
         let room = MAX_PENDING.saturating_sub(p.bytes.len());

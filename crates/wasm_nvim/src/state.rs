@@ -451,6 +451,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_call_shows_at_most_max_shown_bytes_of_output() {
+        let mut state = HostState::new(Arc::from("p"), 1, &Limits::default()).unwrap();
+        state.start_call();
+        let (mut shown, mut notes) = (0, 0);
+        for _ in 0..3 {
+            state.stdout.append("y".repeat(40 * 1024).as_bytes());
+            if let Some(out) = state.take_output() {
+                let text = out.stdout.unwrap_or_default();
+                shown += text.matches('y').count();
+                notes += text.matches("output of this call cut").count();
+            }
+        }
+        assert_eq!(shown, MAX_SHOWN);
+        assert_eq!(notes, 1);
+        state.start_call();
+        state.stdout.append(b"again");
+        assert_eq!(state.take_output().and_then(|o| o.stdout).as_deref(), Some("again"), "a new call shows again");
+    }
+
+    #[test]
     fn packed_round_trips() {
         for p in [
             Packed { ptr: 0, len: 0, error: false },
