@@ -145,7 +145,7 @@ pub fn prune(dir: &Path, max_age: Duration, max_bytes: u64) {
             Some((meta.modified().unwrap_or(UNIX_EPOCH), meta.len(), e.path()))
         })
         .collect();
-    entries.sort_by(|a, b| b.0.cmp(&a.0)); // newest first
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0)); // newest first
     let mut kept = 0u64;
     for (modified, size, path) in entries {
         let old = now.duration_since(modified).is_ok_and(|age| age > max_age);
