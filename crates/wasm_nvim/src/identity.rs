@@ -99,8 +99,14 @@ impl Owners {
     }
 }
 
+/// The path with `~/` expanded and links resolved (as given when it does
+/// not exist).
 fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    let expanded = match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => Path::new(&home).join(rest),
+        _ => path.to_path_buf(),
+    };
+    std::fs::canonicalize(&expanded).unwrap_or(expanded)
 }
 
 /// Reorders discovery so that, for a name with settings, the file they are
@@ -132,4 +138,45 @@ pub fn prefer_owners(found: Vec<Found>, opts: &Options, owners: &Owners) -> Vec<
         out[i] = Found::Shadowed { path: by.clone(), by: path.clone() };
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::PluginOptions;
+    use crate::registry::{Candidate, discover};
+
+    fn opts_for(name: &str, path: Option<&str>) -> Options {
+        let mut opts = Options::default();
+        opts.plugins.insert(name.into(), PluginOptions { path: path.map(str::to_string), ..Default::default() });
+        opts
+    }
+
+    #[test]
+    fn the_owner_wins_the_name_and_an_impostor_gets_the_defaults() {
+        let files = vec!["/evil/wasm/notes.wasm".to_string(), "/real/wasm/notes.wasm".to_string()];
+        let mut owners = Owners::default();
+        owners.map.insert("notes".into(), PathBuf::from("/real/wasm/notes.wasm"));
+        let opts = opts_for("notes", None);
+        let found = prefer_owners(discover(&files), &opts, &owners);
+        assert_eq!(found[0], Found::Load(Candidate { name: "notes".into(), path: "/real/wasm/notes.wasm".into() }));
+        assert_eq!(found[1], Found::Shadowed { path: "/evil/wasm/notes.wasm".into(), by: "/real/wasm/notes.wasm".into() });
+        assert!(owners.claim(&opts, "notes", Path::new("/real/wasm/notes.wasm")).is_ok());
+        let refused = owners.claim(&opts, "notes", Path::new("/evil/wasm/notes.wasm"));
+        assert!(refused.is_err_and(|w| w.contains("belong to /real/wasm/notes.wasm")));
+    }
+
+    #[test]
+    fn the_first_file_claims_unowned_settings_and_path_overrides() {
+        let mut owners = Owners::default();
+        let opts = opts_for("notes", None);
+        assert!(owners.claim(&opts, "notes", Path::new("/a/wasm/notes.wasm")).is_ok());
+        assert!(owners.changed);
+        assert!(owners.claim(&opts, "other", Path::new("/b/wasm/other.wasm")).is_ok(), "no settings: nothing to bind");
+        assert_eq!(owners.map.len(), 1);
+        let pinned = opts_for("notes", Some("/b/wasm/notes.wasm"));
+        assert!(owners.claim(&pinned, "notes", Path::new("/a/wasm/notes.wasm")).is_err());
+        assert!(owners.claim(&pinned, "notes", Path::new("/b/wasm/notes.wasm")).is_ok());
+        assert_eq!(owners.map.get("notes"), Some(&PathBuf::from("/b/wasm/notes.wasm")));
+    }
 }
