@@ -262,9 +262,10 @@ fn replace(rt: &'static Runtime, lua: &Lua, name: &str, path: &Path, limits: cra
         module.raw_set(name, table)?;
     }
     if let Some(old) = old {
-        // its key and callbacks now belong to the new plugin: only its
-        // instance and code go
+        // its key and callbacks now belong to the new plugin: its instance,
+        // code and worker jobs go
         old.retire();
+        crate::workers::release(old.key);
     }
     rt.journal(name, "reloaded", &path.display().to_string());
     for what in dropped {
