@@ -2,7 +2,7 @@
 # Everything they need (Rust wasm targets, Neovim, Zig) is installed into
 # .deps/ by scripts/bootstrap.sh. NVIM=/path/to/nvim picks another Neovim.
 
-.PHONY: all demo test build deps unit spec clean bench new-plugin gen
+.PHONY: all demo test build deps unit spec clean bench new-plugin gen dist wine
 
 all: build
 
@@ -25,8 +25,16 @@ deps:
 spec:
 	bash scripts/test.sh --no-build $(SPEC)
 
+## Release libraries for every platform + SHA256SUMS in dist/ (not in `make test`).
+dist:
+	bash scripts/dist.sh
+
+## Only the Windows check: cross-build, then the portable specs under Wine.
+wine:
+	bash scripts/wine.sh
+
 clean:
-	rm -rf target tests/build lua/wasm_nvim.so examples/*/wasm
+	rm -rf target tests/build lua/wasm_nvim.so lua/wasm_nvim.dll dist examples/*/wasm
 
 ## Benchmarks: a table of figures and ratios, and bench/results/latest.json.
 bench:

@@ -2,7 +2,7 @@
 -- Neovim, each repeated (min and median of at least 5 runs), written as
 -- JSON to $WASM_NVIM_BENCH_OUT. Paths come from scripts/bench.sh.
 local root = assert(vim.env.WASM_NVIM_ROOT)
-local build = assert(vim.env.WASM_NVIM_BUILD)
+local build = assert(vim.env.WASM_NVIM_TEST_BUILD)
 vim.opt.rtp:prepend(root)
 for _, dir in ipairs({ 'bench/kernels', 'bench/seedbench', 'bench/zkernels' }) do
   vim.opt.rtp:append(build .. '/' .. dir)

@@ -27,7 +27,7 @@ trap 'rm -rf "$out"' EXIT
 scratch="$out/xdg"
 export XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
   XDG_STATE_HOME="$scratch/state" XDG_CACHE_HOME="$scratch/cache"
-export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_BUILD="$BUILD"
+export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_TEST_BUILD="$BUILD"
 nvim_run() { "$NVIM_BIN" --headless -u NONE -i NONE "$@"; }
 
 echo "[bench] native kernels" >&2
@@ -48,6 +48,8 @@ for kernel, n, want in [("sum", 1_000_000_000, 499999999500000000), ("sieve", 20
     print(f"  {kernel}.native  min {ms[0]:.1f}  median {statistics.median(ms):.1f} ms", file=sys.stderr)
 json.dump(res, open(path, "w"))
 PY
+
+bash scripts/bench-finder.sh "$out"
 
 echo "[bench] inside Neovim" >&2
 WASM_NVIM_BENCH_OUT="$out/nvim.json" nvim_run -l bench/run.lua

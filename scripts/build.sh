@@ -31,7 +31,7 @@ build_test_plugins() {
   log "test plugins (Rust, wasm32-wasip1) and WAT fixtures"
   "$CARGO" build --release --locked --manifest-path tests/plugins/Cargo.toml \
     --target wasm32-wasip1 --target-dir "$GUEST_TARGET" >&2
-  for plugin in conformance hello fastabi reverse_seed; do
+  for plugin in conformance hello fastabi reverse_seed workload; do
     mkdir -p "$BUILD/$plugin/wasm"
     cp "$GUEST_TARGET/wasm32-wasip1/release/$plugin.wasm" "$BUILD/$plugin/wasm/$plugin.wasm"
   done

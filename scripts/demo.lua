@@ -78,6 +78,20 @@ for _, name in ipairs({ 'reverse_rust', 'reverse_zig', 'reverse_c' }) do
   say('wasm.%s.reverse(2, 4) -> %s; buffer: %s', name, n, show(lines()))
 end
 
+say('\n== finder (Rust, nucleo-matcher): fuzzy matching, and a worker job off the editor thread')
+local files = { 'src/main.rs', 'README.md', 'crates/wasm_nvim/src/lib.rs', 'docs/guide.md', 'tests/main_test.rs' }
+local best = wasm.finder.match_list('mainrs', files, 3)
+say('wasm.finder.match_list("mainrs", files, 3) -> %s', show(vim.tbl_map(function(h)
+  return ('%s %s'):format(h.text, show(h.positions))
+end, best.items)))
+local worker = wasm.worker('finder')
+worker:call('add', { table.concat(files, '\n') })
+local job = worker:call('query', { 'lib', 1 }, function(err, r)
+  say('worker query "lib" -> %s (err: %s)', r and r.items[1].text, show(err))
+end)
+job:wait(10000)
+worker:close()
+
 say('\n== errors are Lua errors naming plugin and function; Neovim carries on')
 local ok, err = pcall(wasm.sortlines.sort_text, { lines = { 'x' }, reverse = 'yes' })
 say('sort_text with a bad option -> %s', ok and show(err) or err)

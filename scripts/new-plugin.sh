@@ -17,9 +17,11 @@ if [ -e "$dir" ]; then
   exit 1
 fi
 mkdir -p "$dir/src" "$dir/plugin" "$dir/tests"
-# The SDK, relative to the plugin: the pair can move together, and no
-# machine's absolute path ends up in the plugin's repository.
+# No absolute paths in the new crate: the SDK of this checkout by relative
+# path (with its version, so the crate can be published or moved to the
+# crates.io SDK by deleting `path`).
 sdk="$(realpath --relative-to="$dir" "$ROOT/crates/sdk")"
+sdk_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -n 1)"
 
 cat >"$dir/Cargo.toml" <<TOML
 [package]
@@ -31,9 +33,7 @@ edition = "2024"
 crate-type = ["cdylib"]
 
 [dependencies]
-# The SDK is not on crates.io: a path to a wasm_nvim checkout (or a git
-# dependency on one); wherever this plugin builds, that path must exist.
-wasm_nvim_sdk = { path = "$sdk" }
+wasm_nvim_sdk = { version = "$sdk_version", path = "$sdk" }
 serde = { version = "1", features = ["derive"] }
 
 [profile.release]
@@ -96,14 +96,19 @@ cat >"$dir/README.md" <<MD
 # $name
 
 A Neovim plugin in Rust, run by wasm_nvim. \`./build.sh\` builds
-\`wasm/$name.wasm\`; put this directory on the runtimepath, then
-\`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
+\`wasm/$name.wasm\`. **Commit that file** (or attach it to a release): it
+runs on every OS and CPU wasm_nvim runs on, so users of this plugin need
+no toolchain and no build step:
 
-To publish it, commit \`wasm/$name.wasm\` with the code: users install the
-plugin with any plugin manager and need no Rust toolchain (the wasm runs on
-every platform wasm_nvim supports). A \`build = "./build.sh"\` step would
-need Rust with the \`wasm32-unknown-unknown\` target and the SDK at the path
-in \`Cargo.toml\` on every user's machine.
+\`\`\`lua
+{ "you/$name", dependencies = { "wasm-nvim/wasm_nvim" } }  -- lazy.nvim
+\`\`\`
+
+Then \`:${name^}Hello you\` or \`:lua print(require("wasm_nvim").$name.greet("you"))\`.
 MD
+
+cat >"$dir/.gitignore" <<GI
+/target
+GI
 
 echo "created $dir: build it with $dir/build.sh, test it in Neovim with $ROOT/scripts/plugin-test.sh $dir"

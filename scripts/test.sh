@@ -30,7 +30,7 @@ fi
 
 # Each spec file in its own headless Neovim, on every Neovim in NVIMS (the
 # stable release and the pinned nightly; NVIM=... picks one).
-export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_BUILD="$BUILD" WASM_NVIM_PINNED="$PINNED_NVIM"
+export WASM_NVIM_ROOT="$ROOT" WASM_NVIM_TEST_BUILD="$BUILD" WASM_NVIM_PINNED="$PINNED_NVIM"
 failed=()
 ran=0
 for nvim in "${NVIMS[@]}"; do
@@ -97,3 +97,9 @@ if [ ${#failed[@]} -gt 0 ]; then
   exit 1
 fi
 echo "all $ran spec runs passed (${#NVIMS[@]} Neovim(s))"
+
+# Windows: the same specs in Windows Neovim under Wine (skipped, saying so,
+# where Wine cannot be had). WASM_NVIM_WINE=0 leaves it out.
+if [ "${WASM_NVIM_WINE:-1}" != 0 ]; then
+  if [ $build = 1 ]; then bash scripts/wine.sh "${filters[@]}"; else bash scripts/wine.sh --no-build "${filters[@]}"; fi
+fi

@@ -79,6 +79,13 @@ function commands.info(name)
   for _, f in ipairs(p.functions or {}) do
     lines[#lines + 1] = ('  function  %s %s%s'):format(f.name, f.type, f.doc and ('  -- ' .. f.doc) or '')
   end
+  for _, w in ipairs(wasm().jobs().workers) do
+    if w.plugin == p.name then
+      lines[#lines + 1] = ('  worker %d: %s, %d queued, memory %.1f MiB%s'):format(w.id,
+        w.running and ('running %s (job %d, %d ms)'):format(w.running['function'], w.running.id, w.running.ms) or 'idle',
+        w.queued, w.memory / 2 ^ 20, w.one_shot and ', one job' or '')
+    end
+  end
   echo(lines)
 end
 

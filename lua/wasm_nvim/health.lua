@@ -45,6 +45,23 @@ function M.check()
     h.info('compile cache: off (setup({ cache = false }))')
   end
   h.info(('loading: %s'):format(st.lazy and 'lazy (each plugin on first use)' or 'all in setup()'))
+  local jobs = wasm.jobs()
+  local running, queued = 0, 0
+  for _, w in ipairs(jobs.workers) do
+    running = running + (w.running and 1 or 0)
+    queued = queued + w.queued
+  end
+  h.info(('workers: %d thread(s) at most, %d started (%d idle); %d worker instance(s), %d job(s) running, %d queued'):format(
+    jobs.threads.size, jobs.threads.live, jobs.threads.idle, #jobs.workers, running, queued))
+  for _, w in ipairs(jobs.workers) do
+    if w.running and w.running.ms > 10000 then
+      h.warn(('worker %d of %s: job %d (%s) has run for %d ms'):format(w.id, w.plugin, w.running.id,
+        w.running['function'], w.running.ms))
+    end
+  end
+  for _, warning in ipairs(st.shadowed or {}) do
+    h.warn(warning, { 'Two plugins have the same name; remove one, or name the one to load with plugins.<name>.path' })
+  end
 
   h.start('wasm_nvim: plugins')
   local plugins = wasm.plugins()

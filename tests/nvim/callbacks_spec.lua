@@ -41,7 +41,7 @@ T.test('nvim_create_autocmd: the callback receives the event table (BufWritePre 
   T.eq(#log, 1)
   local event = log[1][1]
   T.eq(event.event, 'BufWritePre')
-  T.eq(event.match, file)
+  T.eq(T.slashes(event.match), T.slashes(file))
   T.eq(event.id, id)
   T.eq(event.group, group)
   T.eq(event.buf, vim.api.nvim_get_current_buf())

@@ -5,15 +5,36 @@
 -- The spec file gets `T` as a global: T.test(name, fn) registers a test;
 -- assertions raise errors; after the file has run, every test runs in order
 -- and the process exits non-zero if any failed. Paths come from the
--- environment scripts/test.sh sets (WASM_NVIM_ROOT, WASM_NVIM_BUILD).
+-- environment scripts/test.sh sets (WASM_NVIM_ROOT, WASM_NVIM_TEST_BUILD).
 
 local T = {}
 _G.T = T
 
 T.root = assert(vim.env.WASM_NVIM_ROOT, 'WASM_NVIM_ROOT is not set (run through scripts/test.sh)')
-T.build = vim.env.WASM_NVIM_BUILD or (T.root .. '/tests/build')
+T.build = vim.env.WASM_NVIM_TEST_BUILD or (T.root .. '/tests/build')
+
+--- Windows Neovim (the specs also run under Wine, see scripts/wine.sh).
+T.windows = vim.fn.has('win32') == 1
+--- The library's file name as `require` finds it in lua/ on this OS.
+T.libname = T.windows and 'wasm_nvim.dll' or 'wasm_nvim.so'
 
 local tests = {}
+local skipped
+
+--- Skips the whole spec file on Windows, saying why (it needs bash, git,
+--- cargo or POSIX file semantics). Counts as passed. Returns true when
+--- skipping: `if T.unix_only('why') then return end` at the top of a spec.
+function T.unix_only(reason)
+  if T.windows then
+    skipped = reason
+  end
+  return T.windows
+end
+
+--- Whether `path` is absolute (`/x`, `C:/x`, `C:\x`, `\\server\x`).
+function T.absolute(path)
+  return vim.fn.isabsolutepath(path) == 1
+end
 
 function T.test(name, fn)
   tests[#tests + 1] = { name = name, fn = fn }
@@ -37,11 +58,22 @@ function T.ok(cond, what)
   return cond
 end
 
+--- On Windows, paths in messages use `\` where the specs write `/`:
+--- text compared by T.contains and T.fails has both made `/`.
+function T.slashes(s)
+  return T.windows and type(s) == 'string' and (s:gsub('\\', '/')) or s
+end
+
+--- Skips the running test, saying why (counts as passed).
+function T.skip(reason)
+  error({ skip = reason }, 0)
+end
+
 --- Asserts that `s` contains every plain-text needle.
 function T.contains(s, ...)
   T.ok(type(s) == 'string', 'expected a string, got ' .. type(s))
   for _, needle in ipairs({ ... }) do
-    if not s:find(needle, 1, true) then
+    if not T.slashes(s):find(T.slashes(needle), 1, true) then
       error(('expected %s to contain %s'):format(fmt(s), fmt(needle)), 2)
     end
   end
@@ -59,7 +91,7 @@ function T.fails(needles, fn, ...)
     error('expected a string error, got ' .. type(err) .. ': ' .. tostring(err), 2)
   end
   for _, needle in ipairs(type(needles) == 'table' and needles or { needles }) do
-    if not err:find(needle, 1, true) then
+    if not T.slashes(err):find(T.slashes(needle), 1, true) then
       error(('expected error to contain %s, got %s'):format(fmt(needle), fmt(err)), 2)
     end
   end
@@ -89,12 +121,12 @@ function T.notes_text(notes)
   end, notes), '\n')
 end
 
---- Puts the repository (for lua/wasm_nvim.so) and the given directories
+--- Puts the repository (for lua/wasm_nvim.so or .dll) and the given directories
 --- (relative to tests/build, or absolute) on the runtimepath.
 function T.rtp(...)
   vim.opt.rtp:prepend(T.root)
   for _, dir in ipairs({ ... }) do
-    local path = dir:sub(1, 1) == '/' and dir or (T.build .. '/' .. dir)
+    local path = T.absolute(dir) and dir or (T.build .. '/' .. dir)
     T.ok(vim.uv.fs_stat(path), 'missing build directory ' .. path .. ' (run scripts/build.sh)')
     vim.opt.rtp:append(path)
   end
@@ -146,13 +178,26 @@ end
 local function run(spec)
   local chunk = assert(loadfile(spec))
   chunk()
+  if skipped then
+    io.stdout:write(('%s: skipped on Windows: %s\n'):format(vim.fn.fnamemodify(spec, ':t'), skipped))
+    return true
+  end
   local failed = 0
   local started = vim.uv.hrtime()
+  -- WASM_NVIM_TEST_FILTER=<text>: only the tests whose name contains it
+  local only = vim.env.WASM_NVIM_TEST_FILTER
+  if only and only ~= '' then
+    tests = vim.tbl_filter(function(t)
+      return t.name:find(only, 1, true) ~= nil
+    end, tests)
+  end
   for _, t in ipairs(tests) do
     local t0 = vim.uv.hrtime()
     local ok, err = xpcall(t.fn, debug.traceback)
     local ms = (vim.uv.hrtime() - t0) / 1e6
-    if ok then
+    if not ok and type(err) == 'table' and err.skip then
+      io.stdout:write(('  skip %s: %s\n'):format(t.name, err.skip))
+    elseif ok then
       io.stdout:write(('  ok   %s (%.0f ms)\n'):format(t.name, ms))
     else
       failed = failed + 1

@@ -1,14 +1,16 @@
--- The seed's install: only the built library, copied to lua/wasm_nvim.so in
--- some runtimepath directory (the repository itself is not on the path).
+-- The seed's install: only the built library, copied to lua/wasm_nvim.so
+-- (.dll on Windows) in some runtimepath directory (the repository itself is
+-- not on the path).
 
 local dir = vim.fn.tempname()
 vim.fn.mkdir(dir .. '/lua', 'p')
-assert(vim.uv.fs_copyfile(T.root .. '/lua/wasm_nvim.so', dir .. '/lua/wasm_nvim.so'))
+assert(vim.uv.fs_copyfile(T.root .. '/lua/' .. T.libname, dir .. '/lua/' .. T.libname))
 vim.opt.rtp:append(dir)
 vim.opt.rtp:append(T.build .. '/conformance')
 
-T.test('require finds lua/wasm_nvim.so on the runtimepath', function()
-  T.eq(vim.api.nvim_get_runtime_file('lua/wasm_nvim.so', true), { dir .. '/lua/wasm_nvim.so' })
+T.test('require finds lua/' .. T.libname .. ' on the runtimepath', function()
+  local found = vim.api.nvim_get_runtime_file('lua/' .. T.libname, true)
+  T.eq(vim.tbl_map(T.slashes, found), { T.slashes(dir .. '/lua/' .. T.libname) })
   local wasm = require('wasm_nvim')
   wasm.setup({ debug = false })
   T.eq(wasm.conformance.ping(), 'pong')

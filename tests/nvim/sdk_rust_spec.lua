@@ -2,6 +2,10 @@
 -- supported API (the pinned nightly's), work on every Neovim the suite
 -- runs on, and a plugin made from the template builds and loads.
 
+if T.unix_only('runs bash and cargo') then
+  return
+end
+
 local pinned = assert(vim.env.WASM_NVIM_PINNED, 'WASM_NVIM_PINNED is not set (run through scripts/test.sh)')
 local bindings = table.concat(vim.fn.readfile(T.root .. '/crates/sdk/src/api_gen.rs'), '\n')
 
@@ -56,11 +60,9 @@ T.test('make new-plugin: a Rust plugin skeleton that builds, loads and answers',
   local dir = vim.fn.tempname() .. '/greeter'
   local r = vim.system({ 'bash', T.root .. '/scripts/new-plugin.sh', 'greeter', dir }):wait()
   T.eq(r.code, 0, r.stderr)
-  local cargo = table.concat(vim.fn.readfile(dir .. '/Cargo.toml'), '\n')
-  T.ok(not cargo:find('"/', 1, true), 'no absolute path in Cargo.toml:\n' .. cargo)
-  T.contains(cargo, 'wasm_nvim_sdk = { path = "../')
-  local readme = table.concat(vim.fn.readfile(dir .. '/README.md'), '\n')
-  T.contains(readme, 'commit `wasm/greeter.wasm`', 'need no Rust toolchain')
+  local toml = table.concat(vim.fn.readfile(dir .. '/Cargo.toml'), '\n')
+  T.contains(toml, 'wasm_nvim_sdk = { version = "0.1.0", path = "../')
+  T.ok(not toml:find('"/', 1, true), 'no absolute path in Cargo.toml:\n' .. toml)
   local src = vim.fn.readfile(dir .. '/src/lib.rs')
   T.ok(#src <= 15, 'hello world is ' .. #src .. ' lines')
   local build = vim.system({ dir .. '/build.sh' }, {

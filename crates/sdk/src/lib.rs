@@ -40,6 +40,7 @@
 //! user. `api` has a typed binding for every Neovim API function.
 
 pub mod api;
+pub mod job;
 #[doc(hidden)]
 pub mod __private;
 mod args;
@@ -163,7 +164,7 @@ pub mod prelude {
     pub use crate::serde::{Deserialize, Serialize};
     pub use crate::{
         AugroupOpts, AutocmdEvent, AutocmdOpts, BufAttachOpts, Buffer, Callback, CommandArgs, Complete, Dict, Error,
-        ExecAutocmdsOpts, ExtmarkOpts, KeymapOpts, LogLevel, Object, OnLines, Plugin, Result, Tabpage, UserCommandOpts, WinConfig, Window, api, echo,
-        export, lua, notify, state,
+        ExecAutocmdsOpts, ExtmarkOpts, KeymapOpts, LogLevel, Object, OnLines, Plugin, Result, Tabpage, UserCommandOpts,
+        WinConfig, Window, api, echo, export, job, lua, notify, state,
     };
 }

@@ -32,10 +32,13 @@ pub enum Kind {
     Internal,
     /// The plugin reported a failure itself (`set_error`); its own words.
     Plugin,
-    /// The plugin called an API function the running Neovim does not have.
+    /// The plugin called an API function the running Neovim does not have,
+    /// or Neovim from a worker job.
     Unavailable,
     /// The plugin used something the user's `allow` withholds from it.
     Denied,
+    /// A job was cancelled (by its owner, a reload or exit).
+    Cancelled,
 }
 
 impl Kind {
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Plugin => "",
             Kind::Unavailable => "",
             Kind::Denied => "permission denied: ",
+            Kind::Cancelled => "",
         }
     }
 }

@@ -130,6 +130,7 @@ pub unsafe extern "C" fn wasm_nvim_ffi_free(handle: *mut FfiFn) {
 }
 
 /// The absolute path of this library, for `ffi.load`.
+#[cfg(unix)]
 pub fn library_path() -> Option<String> {
     let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
     // SAFETY: dladdr only reads the address of one of our own functions
@@ -144,4 +145,41 @@ pub fn library_path() -> Option<String> {
         }
         std::ffi::CStr::from_ptr(info.dli_fname).to_str().ok().map(str::to_owned)
     }
+}
+
+/// The absolute path of this library, for `ffi.load`: the module that
+/// contains one of our own functions, and that module's file name.
+#[cfg(windows)]
+pub fn library_path() -> Option<String> {
+    use windows_sys::Win32::Foundation::HMODULE;
+    use windows_sys::Win32::System::LibraryLoader::{
+        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, GetModuleFileNameW,
+        GetModuleHandleExW,
+    };
+    let mut module: HMODULE = std::ptr::null_mut();
+    let mut buf = vec![0u16; 32 * 1024];
+    // SAFETY: FROM_ADDRESS makes the "name" argument an address inside a
+    // module (one of our own functions); UNCHANGED_REFCOUNT takes no
+    // reference, so nothing must be released. GetModuleFileNameW writes at
+    // most `buf.len()` UTF-16 units into `buf` and returns how many.
+    let len = unsafe {
+        if GetModuleHandleExW(
+            GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+            wasm_nvim_ffi_error as *const u16,
+            &mut module,
+        ) == 0
+        {
+            return None;
+        }
+        GetModuleFileNameW(module, buf.as_mut_ptr(), buf.len() as u32) as usize
+    };
+    if len == 0 || len >= buf.len() {
+        return None;
+    }
+    String::from_utf16(&buf[..len]).ok()
+}
+
+#[cfg(not(any(unix, windows)))]
+pub fn library_path() -> Option<String> {
+    None
 }

@@ -7,11 +7,14 @@
 
 pub mod abi;
 pub mod api_levels;
+pub mod bounded;
 pub mod cache;
 pub mod callbacks;
 pub mod convert;
 pub mod error;
 pub mod ffi;
+pub mod files;
+pub mod identity;
 pub mod lifecycle;
 pub mod limits;
 pub mod module;
@@ -26,9 +29,11 @@ pub mod raw;
 pub mod reentry;
 pub mod registry;
 pub mod runtime;
+pub mod stack;
 pub mod state;
 pub mod values;
 pub mod wasmfile;
+pub mod workers;
 
 /// `luaopen_wasm_nvim`: what `require("wasm_nvim")` calls.
 #[cfg(feature = "module")]

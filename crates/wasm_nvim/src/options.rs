@@ -6,9 +6,9 @@
 //!   cache = true,
 //!   lazy = true,
 //!   slow_ms = 100,
-//!   limits = { timeout_ms = 10000, memory_mb = 256, max_timeouts = 3 },
+//!   limits = { timeout_ms = 10000, memory_mb = 256, max_timeouts = 3, module_mb = 32, module_functions = 50000 },
 //!   allow = { lua = true, api = true },
-//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true,
+//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true, path = "/path/to/stats.wasm",
 //!                         allow = { lua = false, api = { "nvim_buf_get_lines" } } } },
 //! })
 //! ```
@@ -38,6 +38,8 @@ pub struct Options {
     /// What every plugin may reach (`plugins.<name>.allow` overrides it).
     pub allow: AllowOptions,
     pub plugins: HashMap<String, PluginOptions>,
+    /// `workers = { threads, timeout_ms, memory_mb }` (see workers/).
+    pub workers: crate::workers::Config,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             limits: LimitOptions::default(),
             allow: AllowOptions::default(),
             plugins: HashMap::new(),
+            workers: crate::workers::Config::default(),
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct LimitOptions {
     pub timeout_ms: Option<u64>,
     pub memory_mb: Option<u64>,
     pub max_timeouts: Option<u32>,
+    pub module_mb: Option<u64>,
+    pub module_functions: Option<u32>,
 }
 
 /// `allow = { lua = ..., api = ... }` as given; `None` keeps the default.
@@ -88,11 +93,13 @@ pub struct PluginOptions {
     pub allow: AllowOptions,
     /// Give the plugin `stdpath("data")/wasm_nvim/<name>` as `/data`.
     pub data_dir: bool,
+    /// The file these settings are for (see `identity.rs`).
+    pub path: Option<String>,
 }
 
 impl Default for PluginOptions {
     fn default() -> Self {
-        PluginOptions { enabled: true, limits: LimitOptions::default(), allow: AllowOptions::default(), data_dir: false }
+        PluginOptions { enabled: true, limits: LimitOptions::default(), allow: AllowOptions::default(), data_dir: false, path: None }
     }
 }
 
@@ -107,12 +114,25 @@ impl LimitOptions {
         if let Some(n) = self.max_timeouts {
             limits.max_timeouts = n;
         }
+        if let Some(mb) = self.module_mb {
+            limits.module_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(n) = self.module_functions {
+            limits.module_functions = n;
+        }
     }
 }
 
 impl Options {
     pub fn plugin(&self, name: &str) -> PluginOptions {
         self.plugins.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Defaults, then `limits`: what a plugin without settings of its own gets.
+    pub fn global_limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        self.limits.apply(&mut limits);
+        limits
     }
 
     /// Defaults, then `limits`, then `plugins.<name>`.
@@ -149,6 +169,11 @@ impl Options {
                 "allow" => {
                     if let Some(t) = table_or_nil(value, "allow")? {
                         out.allow = allow_options(&t, "allow", warnings)?;
+                    }
+                }
+                "workers" => {
+                    if let Some(t) = table_or_nil(value, "workers")? {
+                        out.workers = worker_options(&t, warnings)?;
                     }
                 }
                 "limits" => {
@@ -190,9 +215,25 @@ fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> 
         "timeout_ms" => out.timeout_ms = Some(count(value, &name, 0)?),
         "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
         "max_timeouts" => out.max_timeouts = Some(u32::try_from(count(value, &name, 0)?).unwrap_or(u32::MAX)),
+        "module_mb" => out.module_mb = Some(count(value, &name, 1)?),
+        "module_functions" => out.module_functions = Some(u32::try_from(count(value, &name, 1)?).unwrap_or(u32::MAX)),
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+fn worker_options(t: &Table, warnings: &mut Vec<String>) -> Result<crate::workers::Config> {
+    let mut out = crate::workers::Config::default();
+    for (key, value) in entries(t, "workers")? {
+        let name = format!("workers.{key}");
+        match key.as_str() {
+            "threads" => out.threads = Some(usize::try_from(count(value, &name, 1)?).unwrap_or(usize::MAX).min(64)),
+            "timeout_ms" => out.timeout_ms = Some(count(value, &name, 0)?),
+            "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
+            other => warnings.push(format!("unknown option 'workers.{other}' (ignored)")),
+        }
+    }
+    Ok(out)
 }
 
 fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<PluginOptions> {
@@ -207,6 +248,10 @@ fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<P
                     out.allow = allow_options(&t, &name, warnings)?;
                 }
             }
+            "path" => match value {
+                Value::String(s) => out.path = Some(s.to_string_lossy()),
+                other => return Err(Error::value(format!("option '{path}.path' must be a string, got {}", other.type_name()))),
+            },
             other => {
                 if !limit_option(&mut out.limits, other, value, path)? {
                     warnings.push(format!("unknown option '{path}.{other}' (ignored)"));

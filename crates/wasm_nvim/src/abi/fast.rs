@@ -43,7 +43,7 @@ pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str) -> w
     linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
         let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
         let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?;
-        call(&mut caller, &|rt, maker, out| {
+        call(&mut caller, &api_name(index), &|rt, maker, out| {
             // the error the plugin gets names the function, as in the seed ABI
             let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
             if let Some(resource) = registered {
@@ -62,7 +62,7 @@ pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str) -> w
 pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, why: Error) -> wasmtime::Result<()> {
     let name: std::sync::Arc<str> = name.into();
     linker.func_wrap(MODULE, &name.clone(), move |mut caller: Caller<'_, HostState>, _: u32, _: u32| {
-        call(&mut caller, &|_, _, _| Err(why.clone())).map_err(|e| wasmtime::Error::new(e.context(&*name)))
+        call(&mut caller, &name, &|_, _, _| Err(why.clone())).map_err(|e| wasmtime::Error::new(e.context(&*name)))
     })?;
     Ok(())
 }
@@ -72,7 +72,7 @@ pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, why: Error
 pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
     let why = why.clone();
     linker.func_wrap(MODULE, "lua", move |mut caller: Caller<'_, HostState>, _: u32, _: u32, _: u32, _: u32| {
-        call(&mut caller, &|_, _, _| Err(why.clone().context("lua"))).map_err(|e| wasmtime::Error::new(e.context("lua")))
+        call(&mut caller, "lua", &|_, _, _| Err(why.clone().context("lua"))).map_err(|e| wasmtime::Error::new(e.context("lua")))
     })?;
     Ok(())
 }
@@ -89,7 +89,7 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let read = |caller: &Caller<'_, HostState>, p, n| read_bytes(caller, memory, p, n).map_err(|e| wasmtime::Error::new(e.context("lua")));
             let (code, args) = (read(&caller, code_ptr, code_len)?, read(&caller, ptr, len)?);
             let plugin = caller.data().plugin.clone();
-            call(&mut caller, &|rt, maker, out| {
+            call(&mut caller, "lua", &|rt, maker, out| {
                 rt.nvim.run_chunk_msgpack(&plugin, &code, &args, maker, out).map_err(|e| e.context("lua"))
             })
                 .map_err(|e| wasmtime::Error::new(e.context("lua")))
@@ -104,13 +104,19 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         Ok(())
     })?;
     linker.func_wrap(MODULE, "has", |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
+        if caller.data().job.is_some() {
+            return Ok(0); // a worker job can call no API function
+        }
         let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
         // API names are short; a longer one is no API function
         let name = read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
         let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
         Ok(i32::from(len <= 256 && std::str::from_utf8(&name).is_ok_and(|name| rt.nvim.api_callable(name))))
     })?;
-    linker.func_wrap(MODULE, "version", || -> wasmtime::Result<i64> {
+    linker.func_wrap(MODULE, "version", |caller: Caller<'_, HostState>| -> wasmtime::Result<i64> {
+        if let Some(job) = &caller.data().job {
+            return Ok(job.nvim_version as i64);
+        }
         let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
         Ok(rt.nvim.version.packed() as i64)
     })?;
@@ -119,16 +125,21 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 
 type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + 'a;
 
-/// Runs `body` (Lua, with the caller published for re-entrant calls), and
+/// Runs `body` (Lua, with the caller published for re-entrant calls; `name`
+/// is the import, for a worker job's refusal), and
 /// hands its msgpack result — or the error message, flagged — back to the
 /// guest in its own memory. Only a broken ABI (a bad pointer, a failing
 /// `alloc`) traps.
-fn call(caller: &mut Caller<'_, HostState>, body: &Body<'_>) -> Result<u64> {
+fn call(caller: &mut Caller<'_, HostState>, name: &str, body: &Body<'_>) -> Result<u64> {
     let guest = caller.data().guest()?.io;
     let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
     let mut out = std::mem::take(&mut caller.data_mut().scratch);
     out.clear();
-    let outcome = super::seed::run_lua(caller, |rt| body(rt, &maker, &mut out));
+    let outcome = match &caller.data().job {
+        // a worker job: an error value naming the import, plugin, function and why
+        Some(job) => Err(job.refuse_neovim().context(name)),
+        None => super::seed::run_lua(caller, |rt| body(rt, &maker, &mut out)),
+    };
     let error = match outcome {
         Ok(()) => false,
         Err(e) if e.kind == Kind::Internal || e.kind == Kind::Abi => return Err(e),
