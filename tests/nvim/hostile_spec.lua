@@ -108,6 +108,9 @@ T.test('a module defining 60,000 functions is refused before compiling (limits.m
 end)
 
 T.test('a plugin file that is a FIFO or a symlink to /dev/zero is refused, not read', function()
+  if T.windows then
+    T.skip('FIFOs and /dev/zero are POSIX')
+  end
   plugin_file('special', 'fifo', function(path)
     T.eq(vim.fn.system({ 'mkfifo', path }), '')
   end)
@@ -121,6 +124,9 @@ T.test('a plugin file that is a FIFO or a symlink to /dev/zero is refused, not r
 end)
 
 T.test('a cache entry replaced by a FIFO is skipped and rebuilt, not read', function()
+  if T.windows then
+    T.skip('FIFOs are POSIX')
+  end
   vim.fn.delete(cache_dir, 'rf')
   setup({ debug = false })
   T.eq(wasm.tiny.ok(), 'fine')
@@ -216,14 +222,14 @@ T.test('a shadowed name is always warned about, and settings stay with their fil
   local info = vim.tbl_filter(function(p)
     return p.name == 'notes'
   end, wasm.plugins())[1]
-  T.eq(info.path, real .. '/wasm/notes.wasm')
+  T.eq(T.slashes(info.path), real .. '/wasm/notes.wasm')
   T.eq(info.memory_mb, 64)
   T.ok(info.data_dir, 'the real one keeps its data dir')
   -- :checkhealth says so too
   vim.cmd('checkhealth wasm_nvim')
   local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
   vim.cmd('bwipeout!')
-  T.contains(health, 'notes', impostor .. '/wasm/notes.wasm')
+  T.contains(T.slashes(health), 'notes', impostor .. '/wasm/notes.wasm')
   -- a user who wants the other file names it
   setup({ plugins = { notes = { path = impostor .. '/wasm/notes.wasm' } } })
   T.eq(wasm.notes.who(), 'impostor')
@@ -246,6 +252,24 @@ T.test('settings made for a file that is gone are not given to another file of t
   end, wasm.plugins())[1]
   T.eq(info.memory_mb, 256, 'the defaults, not the real one\'s limits')
   T.eq(info.data_dir, nil, 'not the real one\'s data dir')
+  vim.opt.rtp:remove(impostor)
+end)
+
+T.test('...but a restriction made for that name holds for the other file, and a global one too', function()
+  local impostor = T.build .. '/ident_impostor'
+  vim.fn.delete(vim.fn.stdpath('data') .. '/wasm_nvim/owners.json')
+  vim.opt.rtp:append(T.build .. '/ident_real')
+  local restricted = { allow = { lua = false }, plugins = { notes = { data_dir = true, allow = { api = false } } } }
+  setup(restricted) -- claimed by the real one
+  vim.opt.rtp:remove(T.build .. '/ident_real')
+  vim.opt.rtp:append(impostor)
+  setup(restricted)
+  T.eq(wasm.notes.who(), 'impostor')
+  local info = vim.tbl_filter(function(p)
+    return p.name == 'notes'
+  end, wasm.plugins())[1]
+  T.eq(info.allow, 'nothing (no API, no Lua)', 'the real one\'s restriction and the global one both hold')
+  T.eq(info.data_dir, nil, 'the grant does not pass')
   vim.opt.rtp:remove(impostor)
 end)
 

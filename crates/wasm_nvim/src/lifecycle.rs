@@ -98,7 +98,7 @@ fn pending(rt: &Runtime, opts: &Options, owners: &mut Owners, c: Candidate, data
         Ok(()) => opts.limits_for(&c.name, data_root),
         Err(warning) => {
             rt.warn(&format!("wasm_nvim: {warning}"));
-            opts.global_limits()
+            opts.limits_for_stranger(&c.name)
         }
     };
     Entry { limits, name: c.name, path: c.path, state: State::Pending, load_ms: None }

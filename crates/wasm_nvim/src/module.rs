@@ -310,7 +310,7 @@ fn status(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     t.set("lazy", opts.lazy)?;
     t.set("debug", opts.debug)?;
     let limits = crate::limits::Limits::default();
-    let global = opts.limits_for("", std::path::Path::new(""));
+    let global = opts.global_limits();
     t.set("timeout_ms", global.timeout.map(|d| d.as_millis() as u64))?;
     t.set("memory_mb", global.memory >> 20)?;
     t.set("max_timeouts", global.max_timeouts)?;

@@ -128,27 +128,39 @@ impl Options {
         self.plugins.get(name).cloned().unwrap_or_default()
     }
 
-    /// Defaults, then `limits`: what a plugin without settings of its own gets.
+    /// Defaults, then the global `limits`, `slow_ms` and `allow`: what a
+    /// plugin without settings of its own gets.
     pub fn global_limits(&self) -> Limits {
-        let mut limits = Limits::default();
-        self.limits.apply(&mut limits);
-        limits
-    }
-
-    /// Defaults, then `limits`, then `plugins.<name>`.
-    pub fn limits_for(&self, name: &str, data_root: &Path) -> Limits {
         let mut limits = Limits::default();
         self.limits.apply(&mut limits);
         if let Some(ms) = self.slow_ms {
             limits.slow_call = (ms > 0).then(|| Duration::from_millis(ms));
         }
         self.allow.apply(&mut limits.allow);
+        limits
+    }
+
+    /// `global_limits()`, then `plugins.<name>`.
+    pub fn limits_for(&self, name: &str, data_root: &Path) -> Limits {
+        let mut limits = self.global_limits();
         let plugin = self.plugin(name);
         plugin.limits.apply(&mut limits);
         plugin.allow.apply(&mut limits.allow);
         if plugin.data_dir {
             limits.data_dir = Some(data_root.join(name));
         }
+        limits
+    }
+
+    /// For a file named `name` that `plugins.<name>` does not belong to
+    /// (an impostor, see `identity.rs`): the global limits, and permissions
+    /// no wider than the global ones and the plugin's, so a restriction
+    /// the user made for that name still holds and a grant does not pass.
+    pub fn limits_for_stranger(&self, name: &str) -> Limits {
+        let mut limits = self.global_limits();
+        let mut own = limits.allow.clone();
+        self.plugin(name).allow.apply(&mut own);
+        limits.allow = limits.allow.narrowest(&own);
         limits
     }
 
