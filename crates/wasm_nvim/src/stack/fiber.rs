@@ -57,7 +57,7 @@ thread_local! {
 
 /// The fiber's body: runs each job it is given, then switches back.
 unsafe extern "system" fn fiber_main(param: *mut c_void) {
-    // SAFETY: `param` is the mailbox `kept` created for this fiber; it
+    // SAFETY: `param` is the mailbox `create` made for this fiber; it
     // outlives the fiber (dropped only after `DeleteFiber`).
     let mailbox = unsafe { &*(param as *const Mailbox) };
     let low = stack_low();
