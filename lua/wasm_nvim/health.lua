@@ -59,6 +59,9 @@ function M.check()
         w.running['function'], w.running.ms))
     end
   end
+  for _, warning in ipairs(st.shadowed or {}) do
+    h.warn(warning, { 'Two plugins have the same name; remove one, or name the one to load with plugins.<name>.path' })
+  end
 
   h.start('wasm_nvim: plugins')
   local plugins = wasm.plugins()

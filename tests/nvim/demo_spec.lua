@@ -7,7 +7,7 @@ T.test('the demo runs every example and prints what each did', function()
     text = true,
   }):wait()
   T.eq(run.code, 0, run.stderr)
-  T.contains(run.stdout, 'loaded 8 plugins', 'worker query "lib" -> crates/wasm_nvim/src/lib.rs (err: nil)', 'wasm.wordcount.stats() -> { blank_lines = 1',
+  T.contains(run.stdout, 'loaded 9 plugins', 'worker query "lib" -> crates/wasm_nvim/src/lib.rs (err: nil)', 'wasm.wordcount.stats() -> { blank_lines = 1',
     'after:  { "Apple", "banana", "Cherry", "pear" }', 'wasm.calc.calc("2 * (3 + 4)") -> { value = 14 }',
     'file is now { "trailing spaces", "clean", "a tab" }',
     'wasm.reverse_c.reverse(2, 4) -> 3; buffer: { "one", "four", "three", "two" }',

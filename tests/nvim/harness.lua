@@ -184,6 +184,13 @@ local function run(spec)
   end
   local failed = 0
   local started = vim.uv.hrtime()
+  -- WASM_NVIM_TEST_FILTER=<text>: only the tests whose name contains it
+  local only = vim.env.WASM_NVIM_TEST_FILTER
+  if only and only ~= '' then
+    tests = vim.tbl_filter(function(t)
+      return t.name:find(only, 1, true) ~= nil
+    end, tests)
+  end
   for _, t in ipairs(tests) do
     local t0 = vim.uv.hrtime()
     local ok, err = xpcall(t.fn, debug.traceback)

@@ -89,7 +89,8 @@ fn invoke(lua: &Lua, key: u64, plugin_name: &str, export: &str, args: MultiValue
     };
     let result = panics::catch(|| module::call(rt, lua, &plugin, &target, &args.into_vec(), true)).and_then(|r| r);
     result.unwrap_or_else(|e| {
-        let _ = rt.nvim.notify_later(&format!("wasm_nvim: {plugin_name}.{export} (callback): {e}"), Level::Error);
+        let message = crate::bounded::compact_nested(&format!("wasm_nvim: {plugin_name}.{export} (callback): {e}"));
+        let _ = rt.nvim.notify_later(&message, Level::Error);
         Value::Nil
     })
 }

@@ -159,7 +159,7 @@ impl Serialize for LuaSer<'_> {
                 Err(_) => Err(self.fail("string is not valid UTF-8 (JSON carries text only)")),
             },
             Value::Table(t) => self.table(t, s),
-            other => Err(self.fail(format_args!("cannot encode a {}", other.type_name()))),
+            other => Err(self.fail(format_args!("cannot encode a {}", type_name(other)))),
         }
     }
 }
@@ -182,6 +182,9 @@ impl LuaSer<'_> {
             Shape::Map(count) => count,
         };
         let mut map = s.serialize_map(Some(count))?;
+        // `[1]` and `["1"]` are both the key "1" in JSON: an error, not a
+        // silently lost entry.
+        let mut seen = std::collections::HashSet::with_capacity(count);
         for pair in t.pairs::<Value, Value>() {
             let (k, value) = pair.map_err(|e| self.fail(e))?;
             let key = match &k {
@@ -191,12 +194,26 @@ impl LuaSer<'_> {
                 },
                 Value::Integer(i) => i.to_string(),
                 Value::Number(n) => n.to_string(),
-                other => return Err(self.fail(format_args!("cannot use a {} as an object key", other.type_name()))),
+                other => return Err(self.fail(format_args!("cannot use a {} as an object key", type_name(other)))),
             };
+            if !seen.insert(key.clone()) {
+                return Err(self.fail(format_args!(
+                    "the table has the key '{key}' twice, as a number and as a string (JSON object keys are strings)"
+                )));
+            }
             let path = Path::Key(self.path, &key);
             map.serialize_entry(&key, &LuaSer { value: &value, conv: self.conv, path: &path })?;
         }
         map.end()
+    }
+}
+
+/// A value's Lua type for error messages; mlua calls LuaJIT's FFI values
+/// "other".
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Other(..) => "cdata (a LuaJIT FFI value)",
+        other => other.type_name(),
     }
 }
 

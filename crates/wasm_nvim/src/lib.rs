@@ -7,11 +7,14 @@
 
 pub mod abi;
 pub mod api_levels;
+pub mod bounded;
 pub mod cache;
 pub mod callbacks;
 pub mod convert;
 pub mod error;
 pub mod ffi;
+pub mod files;
+pub mod identity;
 pub mod lifecycle;
 pub mod limits;
 pub mod module;

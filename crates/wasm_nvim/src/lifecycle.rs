@@ -10,6 +10,7 @@ use std::time::Instant;
 use mlua::{Lua, Table, Value};
 
 use crate::error::{Error, Result};
+use crate::identity::{self, Owners};
 use crate::module;
 use crate::options::Options;
 use crate::plugin::Plugin;
@@ -38,18 +39,30 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
     let data_root = rt.nvim.data_root()?;
     let files = rt.nvim.runtime_wasm_files()?;
     rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
+    let mut owners = Owners::load(&data_root);
     let mut entries = Vec::new();
-    for found in registry::discover(&files) {
+    let mut shadowed = Vec::new();
+    for found in identity::prefer_owners(registry::discover(&files), &opts, &owners) {
         match found {
             Found::Load(c) if !opts.plugin(&c.name).enabled => {
                 rt.log(|| format!("skipping '{}': disabled in setup()", c.name));
             }
-            Found::Load(c) => entries.push(pending(&opts, c, &data_root)),
-            Found::Shadowed { path, by } => rt.log(|| {
-                format!("skipping {}: same name as {}, which comes first on the runtimepath", path.display(), by.display())
-            }),
+            Found::Load(c) => entries.push(pending(rt, &opts, &mut owners, c, &data_root)),
+            Found::Shadowed { path, by } => {
+                let warning = format!(
+                    "wasm_nvim: skipping {}: same name as {}, which is loaded instead",
+                    path.display(),
+                    by.display()
+                );
+                rt.warn(&warning);
+                shadowed.push(warning);
+            }
             Found::BadName { path, why } => rt.warn(&format!("wasm_nvim: skipping {}: {why}", path.display())),
         }
+    }
+    *rt.shadowed.borrow_mut() = shadowed;
+    if let Err(e) = owners.save() {
+        rt.warn(&format!("wasm_nvim: cannot record which file plugin settings belong to in {}: {e}", owners.file().display()));
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let lazy = opts.lazy;
@@ -63,6 +76,7 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
     for plugin in old {
         let kept = keep.iter().any(|k| k.key == plugin.key) && names.iter().any(|n| **n == *plugin.name);
         if !kept {
+            plugin.retire();
             rt.release(plugin.key);
         }
     }
@@ -77,8 +91,17 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
     Ok(())
 }
 
-fn pending(opts: &Options, c: Candidate, data_root: &Path) -> Entry {
-    Entry { limits: opts.limits_for(&c.name, data_root), name: c.name, path: c.path, state: State::Pending, load_ms: None }
+/// A plugin to load on first use, with its settings if they belong to
+/// its file (see `identity.rs`), else the defaults.
+fn pending(rt: &Runtime, opts: &Options, owners: &mut Owners, c: Candidate, data_root: &Path) -> Entry {
+    let limits = match owners.claim(opts, &c.name, &c.path) {
+        Ok(()) => opts.limits_for(&c.name, data_root),
+        Err(warning) => {
+            rt.warn(&format!("wasm_nvim: {warning}"));
+            opts.limits_for_stranger(&c.name)
+        }
+    };
+    Entry { limits, name: c.name, path: c.path, state: State::Pending, load_ms: None }
 }
 
 /// Adds the plugins whose directories joined the runtimepath since
@@ -104,12 +127,15 @@ pub fn discover_added(rt: &'static Runtime) -> Result<()> {
         return Ok(()); // the usual case: nothing new, no more work
     }
     let data_root = rt.nvim.data_root()?;
+    let mut owners = Owners::load(&data_root);
     for c in added {
         // logged with no borrow held: logging runs Lua (vim.notify)
         rt.log(|| format!("found '{}' ({}) after setup()", c.name, c.path.display()));
-        let entry = pending(&rt.options.borrow(), c, &data_root);
+        let opts = rt.options.borrow().clone();
+        let entry = pending(rt, &opts, &mut owners, c, &data_root);
         rt.registry.borrow_mut().add(entry);
     }
+    let _ = owners.save();
     Ok(())
 }
 
@@ -153,6 +179,14 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
     entry.load_ms = Some(ms);
     match loaded {
         Ok(plugin) => {
+            entry.state = State::Loaded(Rc::clone(&plugin));
+            drop(registry);
+            if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
+                module.raw_set(name, table.clone())?;
+            }
+            // logged once the plugin is in place and no registry borrow is
+            // held: logging runs Lua (vim.notify, which a user may have
+            // replaced with code that calls wasm_nvim)
             rt.log(|| {
                 let names: Vec<&str> = plugin.functions.iter().map(|f| f.name.as_str()).collect();
                 format!(
@@ -163,11 +197,6 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
                     names.join(", ")
                 )
             });
-            entry.state = State::Loaded(plugin);
-            drop(registry);
-            if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
-                module.raw_set(name, table.clone())?;
-            }
             Ok(table)
         }
         Err(e) => {
@@ -231,6 +260,12 @@ fn replace(rt: &'static Runtime, lua: &Lua, name: &str, path: &Path, limits: cra
     }
     if let Some(module) = rt.module.borrow().as_ref() {
         module.raw_set(name, table)?;
+    }
+    if let Some(old) = old {
+        // its key and callbacks now belong to the new plugin: its instance,
+        // code and worker jobs go
+        old.retire();
+        crate::workers::release(old.key);
     }
     rt.journal(name, "reloaded", &path.display().to_string());
     for what in dropped {

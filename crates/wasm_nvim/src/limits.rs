@@ -46,7 +46,19 @@ pub struct Limits {
     pub slow_call: Option<Duration>,
     /// What the plugin may reach in Neovim (the API, Lua).
     pub allow: Permissions,
+    /// Largest `.wasm` file loaded: compiling is the one step no deadline
+    /// covers (a few MB of code can take seconds).
+    pub module_bytes: u64,
+    /// Most functions a module may define: compile time grows with them
+    /// (about 0.15 ms each on one core here), and compiling cannot be
+    /// interrupted.
+    pub module_functions: u32,
 }
+
+/// The default of [`Limits::module_bytes`].
+pub const DEFAULT_MODULE_MB: u64 = 32;
+/// The default of [`Limits::module_functions`].
+pub const DEFAULT_MODULE_FUNCTIONS: u32 = 50_000;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -61,6 +73,8 @@ impl Default for Limits {
             data_dir: None,
             slow_call: Some(DEFAULT_SLOW_CALL),
             allow: Permissions::default(),
+            module_bytes: DEFAULT_MODULE_MB << 20,
+            module_functions: DEFAULT_MODULE_FUNCTIONS,
         }
     }
 }
@@ -83,6 +97,11 @@ pub fn tick() {
 
 fn now() -> u64 {
     TICKS.load(Ordering::Relaxed)
+}
+
+/// The tick clock, for measuring host work in ticks.
+pub fn ticks() -> u64 {
+    now()
 }
 
 /// Wasm time used by the outermost call into a store and what it called,
@@ -118,6 +137,12 @@ impl Budget {
     /// (what the user waited), to a tick's resolution.
     pub fn elapsed(&self) -> Duration {
         TICK * u32::try_from(now().saturating_sub(self.started)).unwrap_or(u32::MAX)
+    }
+
+    /// Counts `ticks` of host time as the plugin's own (work done for it,
+    /// like showing its output).
+    pub fn charge(&mut self, ticks: u64) {
+        self.host = self.host.saturating_sub(ticks);
     }
 
     /// Wasm time used so far.
@@ -197,6 +222,13 @@ mod tests {
         assert_eq!(b.used(), start);
         (0..2).for_each(|_| tick());
         assert_eq!(b.used(), start + TICK * 2);
+        // host work done for the plugin (showing its output) is charged to it
+        // (in this test, not another: the tick counter is shared)
+        b.enter_host();
+        (0..5).for_each(|_| tick());
+        b.leave_host();
+        b.charge(2);
+        assert_eq!(b.used(), start + TICK * 4);
     }
 
     #[test]

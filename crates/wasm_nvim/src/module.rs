@@ -66,6 +66,14 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     crate::workers::lua::install(rt, lua, &module).map_err(into_lua)?;
     module.set("_status", lua.create_function(move |lua, ()| status(rt, lua))?)?;
     module.set("_log", lua.create_function(move |_, ()| Ok(rt.journal_entries()))?)?;
+    if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
+        // For the specs: the fast ABI's msgpack reader on any bytes.
+        let decode = lua.create_function(move |lua, bytes: mlua::LuaString| {
+            let decoded = panics::catch(|| rt.nvim.msgpack_decode(&bytes.as_bytes())).and_then(|r| r);
+            pair(lua, decoded.map_err(|e| e.to_string()))
+        })?;
+        module.set("_msgpack_decode", rt.nvim.wrap(decode).map_err(into_lua)?)?;
+    }
     // An empty Rust function: the benchmark's baseline for call overhead.
     module.set("_noop", lua.create_function(|_, ()| Ok(()))?)?;
     // Plugins load when first read (`lazy`, the default); reading one
@@ -116,12 +124,16 @@ pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Res
     for (index, spec) in plugin.functions.iter().enumerate() {
         let p = Rc::clone(plugin);
         let raw = lua.create_function(move |lua, args: MultiValue| {
-            let target = Target::Listed(index);
-            let result = panics::catch(|| call(rt, lua, &p, &target, args.as_slices().0, false)).and_then(|r| r);
+            let result = panics::catch(|| {
+                let (plugin, index) = current(rt, lua, &p, index)?;
+                call(rt, lua, &plugin, &Target::Listed(index), args.as_slices().0, false)
+            })
+            .and_then(|r| r);
             pair(
                 lua,
                 result.map_err(|e| {
-                    rt.journal(&p.name, &p.functions[index].name, &e.to_string());
+                    let e = crate::bounded::compact_nested(&e.to_string());
+                    rt.journal(&p.name, &p.functions[index].name, &e);
                     format!("wasm_nvim: {}.{}: {e}", p.name, p.functions[index].name)
                 }),
             )
@@ -136,6 +148,27 @@ pub fn plugin_table(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>) -> Res
         table.raw_set(spec.name.as_str(), function)?;
     }
     Ok(table)
+}
+
+/// The plugin and function a function made for function `index` of
+/// `plugin` calls: that one, or, once it was replaced by a reload or
+/// `setup()`, the function of that name in the plugin loaded under its
+/// name now (a function kept from before a reload keeps working).
+fn current(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>, index: usize) -> Result<(Rc<Plugin>, usize)> {
+    if !plugin.is_retired() {
+        return Ok((Rc::clone(plugin), index));
+    }
+    let function = plugin.functions.get(index).map(|f| f.name.as_str()).unwrap_or_default();
+    lifecycle::load(rt, lua, &plugin.name)?;
+    let now = rt
+        .plugin(&plugin.name)
+        .ok_or_else(|| Error::load(format!("plugin '{}' is no longer loaded", plugin.name)))?;
+    let index = now
+        .functions
+        .iter()
+        .position(|f| f.name == function)
+        .ok_or_else(|| Error::load(format!("'{function}' is no longer a function of plugin '{}'", plugin.name)))?;
+    Ok((now, index))
 }
 
 /// A raw function's LuaJIT FFI fast path, falling back to `regular`.
@@ -278,11 +311,14 @@ fn status(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     t.set("lazy", opts.lazy)?;
     t.set("debug", opts.debug)?;
     let limits = crate::limits::Limits::default();
-    let global = opts.limits_for("", std::path::Path::new(""));
+    let global = opts.global_limits();
     t.set("timeout_ms", global.timeout.map(|d| d.as_millis() as u64))?;
     t.set("memory_mb", global.memory >> 20)?;
     t.set("max_timeouts", global.max_timeouts)?;
     t.set("slow_ms", global.slow_call.map(|d| d.as_millis() as u64))?;
+    t.set("module_mb", global.module_bytes >> 20)?;
+    t.set("module_functions", global.module_functions)?;
+    t.set("shadowed", rt.shadowed.borrow().clone())?;
     t.set("default_timeout_ms", limits.timeout.map(|d| d.as_millis() as u64))?;
     if let Some(dir) = rt.cache_dir() {
         t.set("cache_dir", dir.to_string_lossy().as_ref())?;

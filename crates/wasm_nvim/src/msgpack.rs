@@ -146,6 +146,7 @@ fn type_name(t: c_int) -> &'static str {
         ffi::LUA_TUSERDATA => "userdata",
         ffi::LUA_TLIGHTUSERDATA => "light userdata",
         ffi::LUA_TTHREAD => "thread",
+        10 => "cdata (a LuaJIT FFI value)",
         _ => "value of this type",
     }
 }

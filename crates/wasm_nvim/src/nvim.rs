@@ -15,6 +15,7 @@ use crate::callbacks::{self, Maker, Resource};
 use crate::convert::Conv;
 use crate::error::{Error, Result};
 use crate::msgpack::{self, Handle, LuaSink, Parser, Refs};
+use crate::panics;
 
 /// One function of `api_info().functions`, resolved once.
 #[derive(Debug)]
@@ -74,28 +75,31 @@ pub struct Nvim {
     pub refs: Refs,
     helpers: Table,
     /// Lua chunks the fast ABI's `lua` import compiled (registry
-    /// references), by source text.
-    chunks: RefCell<HashMap<Vec<u8>, c_int>>,
+    /// references), by plugin and source text: the chunk's name says which
+    /// plugin ran it, so two plugins never share one.
+    chunks: RefCell<HashMap<String, HashMap<Vec<u8>, c_int>>>,
 }
 
 /// Runs `f` on `l` in protected mode (`lua_cpcall`: no closure to make,
 /// unlike mlua's `exec_raw`, so it costs next to nothing). A Lua error
 /// raised inside (out of memory) becomes an `Err`; `f` must keep nothing
-/// that needs dropping across its Lua calls.
+/// that needs dropping across its Lua calls. A panic in `f` is caught
+/// before it reaches LuaJIT's frames (unwinding through them aborts) and
+/// becomes an internal error; catching costs nothing when nothing panics.
 ///
 /// # Safety
 /// `l` is the running Lua state.
 unsafe fn protected<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_State, f: F) -> Result<R> {
     struct Job<F, R> {
         f: Option<F>,
-        out: Option<R>,
+        out: Option<Result<R>>,
     }
     unsafe extern "C-unwind" fn run<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_State) -> c_int {
         // SAFETY: the light userdata at 1 is the `Job` below, alive for the call.
         unsafe {
             let job = &mut *ffi::lua_touserdata(l, 1).cast::<Job<F, R>>();
             if let Some(f) = job.f.take() {
-                job.out = Some(f(l));
+                job.out = Some(panics::catch(|| f(l)));
             }
         }
         0
@@ -109,7 +113,7 @@ unsafe fn protected<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_Sta
             return Err(Error::lua(message));
         }
     }
-    job.out.ok_or_else(|| Error::internal("protected call did not run"))
+    job.out.unwrap_or_else(|| Err(Error::internal("protected call did not run")))
 }
 
 /// A registry reference to `value` (`LUA_NOREF` for nil), for raw code.
@@ -258,6 +262,22 @@ impl Nvim {
     /// All `wasm/*.wasm` files on the runtimepath, in runtimepath order.
     pub fn runtime_wasm_files(&self) -> Result<Vec<String>> {
         Ok(self.helpers.call_function("wasm_files", ())?)
+    }
+
+    /// For the fault specs (`WASM_NVIM_TEST_HOOKS=1`): a panic inside a
+    /// protected section, which must become an error, not an abort.
+    pub fn test_panic_in_protected(&self) -> Result<()> {
+        self.lua.exec_raw_lua(|raw| {
+            // SAFETY: pushes nothing.
+            unsafe {
+                protected(raw.state(), |_| {
+                    #[allow(clippy::panic)]
+                    {
+                        panic!("test hook: a panic inside a protected Lua section")
+                    }
+                })
+            }
+        })
     }
 
     /// `lua_exec`: runs a chunk.
@@ -508,19 +528,19 @@ impl Nvim {
 
     /// The registry reference of a compiled chunk, compiling it once.
     fn chunk(&self, plugin: &str, code: &[u8]) -> Result<c_int> {
-        if let Some(r) = self.chunks.borrow().get(code) {
+        if let Some(r) = self.chunks.borrow().get(plugin).and_then(|c| c.get(code)) {
             return Ok(*r);
         }
         let f = self.lua.load(code).set_name(chunk_name(plugin)).into_function().map_err(|e| Error::from_lua(&e))?;
         let r = registry_ref(&self.lua, Value::Function(f))?;
         let mut chunks = self.chunks.borrow_mut();
-        if chunks.len() >= MAX_CHUNKS {
-            for (_, old) in chunks.drain() {
+        if chunks.values().map(HashMap::len).sum::<usize>() >= MAX_CHUNKS {
+            for (_, old) in chunks.drain().flat_map(|(_, c)| c) {
                 // SAFETY: unref of a reference this cache made.
                 let _ = unsafe { self.lua.exec_raw::<()>((), |l| ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, old)) };
             }
         }
-        chunks.insert(code.to_vec(), r);
+        chunks.entry(plugin.to_string()).or_default().insert(code.to_vec(), r);
         Ok(r)
     }
 

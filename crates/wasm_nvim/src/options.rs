@@ -6,9 +6,9 @@
 //!   cache = true,
 //!   lazy = true,
 //!   slow_ms = 100,
-//!   limits = { timeout_ms = 10000, memory_mb = 256, max_timeouts = 3 },
+//!   limits = { timeout_ms = 10000, memory_mb = 256, max_timeouts = 3, module_mb = 32, module_functions = 50000 },
 //!   allow = { lua = true, api = true },
-//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true,
+//!   plugins = { stats = { timeout_ms = 5000, data_dir = true, enabled = true, path = "/path/to/stats.wasm",
 //!                         allow = { lua = false, api = { "nvim_buf_get_lines" } } } },
 //! })
 //! ```
@@ -64,6 +64,8 @@ pub struct LimitOptions {
     pub timeout_ms: Option<u64>,
     pub memory_mb: Option<u64>,
     pub max_timeouts: Option<u32>,
+    pub module_mb: Option<u64>,
+    pub module_functions: Option<u32>,
 }
 
 /// `allow = { lua = ..., api = ... }` as given; `None` keeps the default.
@@ -91,11 +93,13 @@ pub struct PluginOptions {
     pub allow: AllowOptions,
     /// Give the plugin `stdpath("data")/wasm_nvim/<name>` as `/data`.
     pub data_dir: bool,
+    /// The file these settings are for (see `identity.rs`).
+    pub path: Option<String>,
 }
 
 impl Default for PluginOptions {
     fn default() -> Self {
-        PluginOptions { enabled: true, limits: LimitOptions::default(), allow: AllowOptions::default(), data_dir: false }
+        PluginOptions { enabled: true, limits: LimitOptions::default(), allow: AllowOptions::default(), data_dir: false, path: None }
     }
 }
 
@@ -110,6 +114,12 @@ impl LimitOptions {
         if let Some(n) = self.max_timeouts {
             limits.max_timeouts = n;
         }
+        if let Some(mb) = self.module_mb {
+            limits.module_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(n) = self.module_functions {
+            limits.module_functions = n;
+        }
     }
 }
 
@@ -118,20 +128,39 @@ impl Options {
         self.plugins.get(name).cloned().unwrap_or_default()
     }
 
-    /// Defaults, then `limits`, then `plugins.<name>`.
-    pub fn limits_for(&self, name: &str, data_root: &Path) -> Limits {
+    /// Defaults, then the global `limits`, `slow_ms` and `allow`: what a
+    /// plugin without settings of its own gets.
+    pub fn global_limits(&self) -> Limits {
         let mut limits = Limits::default();
         self.limits.apply(&mut limits);
         if let Some(ms) = self.slow_ms {
             limits.slow_call = (ms > 0).then(|| Duration::from_millis(ms));
         }
         self.allow.apply(&mut limits.allow);
+        limits
+    }
+
+    /// `global_limits()`, then `plugins.<name>`.
+    pub fn limits_for(&self, name: &str, data_root: &Path) -> Limits {
+        let mut limits = self.global_limits();
         let plugin = self.plugin(name);
         plugin.limits.apply(&mut limits);
         plugin.allow.apply(&mut limits.allow);
         if plugin.data_dir {
             limits.data_dir = Some(data_root.join(name));
         }
+        limits
+    }
+
+    /// For a file named `name` that `plugins.<name>` does not belong to
+    /// (an impostor, see `identity.rs`): the global limits, and permissions
+    /// no wider than the global ones and the plugin's, so a restriction
+    /// the user made for that name still holds and a grant does not pass.
+    pub fn limits_for_stranger(&self, name: &str) -> Limits {
+        let mut limits = self.global_limits();
+        let mut own = limits.allow.clone();
+        self.plugin(name).allow.apply(&mut own);
+        limits.allow = limits.allow.narrowest(&own);
         limits
     }
 
@@ -198,6 +227,8 @@ fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> 
         "timeout_ms" => out.timeout_ms = Some(count(value, &name, 0)?),
         "memory_mb" => out.memory_mb = Some(count(value, &name, 1)?),
         "max_timeouts" => out.max_timeouts = Some(u32::try_from(count(value, &name, 0)?).unwrap_or(u32::MAX)),
+        "module_mb" => out.module_mb = Some(count(value, &name, 1)?),
+        "module_functions" => out.module_functions = Some(u32::try_from(count(value, &name, 1)?).unwrap_or(u32::MAX)),
         _ => return Ok(false),
     }
     Ok(true)
@@ -229,6 +260,10 @@ fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<P
                     out.allow = allow_options(&t, &name, warnings)?;
                 }
             }
+            "path" => match value {
+                Value::String(s) => out.path = Some(s.to_string_lossy()),
+                other => return Err(Error::value(format!("option '{path}.path' must be a string, got {}", other.type_name()))),
+            },
             other => {
                 if !limit_option(&mut out.limits, other, value, path)? {
                     warnings.push(format!("unknown option '{path}.{other}' (ignored)"));

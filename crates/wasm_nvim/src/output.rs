@@ -14,8 +14,9 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-/// Most bytes held between two drains; the rest is dropped and the drop noted.
-pub const MAX_PENDING: usize = 1 << 20;
+/// Most bytes held between two drains; the rest is dropped and the drop
+/// noted. (No more than this is shown per call anyway: `state::MAX_SHOWN`.)
+pub const MAX_PENDING: usize = 64 * 1024;
 
 #[derive(Debug, Default)]
 struct Pending {
@@ -39,7 +40,7 @@ impl Capture {
         self.pending.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    fn append(&self, data: &[u8]) {
+    pub(crate) fn append(&self, data: &[u8]) {
         self.written.store(true, Ordering::Release);
         let mut p = self.lock();
         let room = MAX_PENDING.saturating_sub(p.bytes.len());

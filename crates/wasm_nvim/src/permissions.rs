@@ -93,6 +93,16 @@ impl Permissions {
         None
     }
 
+    /// What both `self` and `other` allow.
+    pub fn narrowest(&self, other: &Permissions) -> Permissions {
+        let api = match (&self.api, &other.api) {
+            (ApiGrant::None, _) | (_, ApiGrant::None) => ApiGrant::None,
+            (ApiGrant::All, only) | (only, ApiGrant::All) => only.clone(),
+            (ApiGrant::Only(a), ApiGrant::Only(b)) => ApiGrant::Only(a.intersection(b).cloned().collect()),
+        };
+        Permissions { lua: self.lua && other.lua, api }
+    }
+
     /// For `:Wasm info` and `plugins()`: `lua, api` / `api (3 functions)` / `nothing`.
     pub fn describe(&self) -> String {
         let api = match &self.api {
@@ -132,5 +142,15 @@ mod tests {
         assert!(none.deny_api("p", "nvim_get_current_line").is_some());
         assert_eq!(none.describe(), "nothing (no API, no Lua)");
         assert_eq!(only.describe(), "lua, api (nvim_buf_get_lines)");
+    }
+
+    #[test]
+    fn narrowest_keeps_every_restriction() {
+        let all = Permissions::default();
+        let only = Permissions { lua: true, api: ApiGrant::Only(["a".to_string(), "b".to_string()].into()) };
+        let other = Permissions { lua: false, api: ApiGrant::Only(["b".to_string(), "c".to_string()].into()) };
+        assert_eq!(all.narrowest(&only), only);
+        assert_eq!(only.narrowest(&other), Permissions { lua: false, api: ApiGrant::Only(["b".to_string()].into()) });
+        assert_eq!(only.narrowest(&Permissions { lua: true, api: ApiGrant::None }).api, ApiGrant::None);
     }
 }

@@ -16,7 +16,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use wasmtime::{AsContextMut, InstancePre, Store};
 
+use crate::bounded;
 use crate::cache;
+use crate::files;
 use crate::error::{Error, Kind, Result};
 use crate::limits::Limits;
 use crate::panics;
@@ -86,12 +88,15 @@ pub struct Plugin {
     /// Why calls are refused (too many timeouts), if they are.
     disabled: RefCell<Option<String>>,
     slow: RefCell<SlowCalls>,
-    pre: InstancePre<HostState>,
+    /// The linked module; `None` once retired.
+    pre: RefCell<Option<InstancePre<HostState>>>,
     /// Unique per loaded plugin: a reload gives the new one another key.
     pub key: u64,
     slot: RefCell<Slot>,
     /// Where the running outermost call entered (for re-entrant calls).
     entry_sp: Cell<usize>,
+    /// Replaced by a reload or `setup()`: see [`Plugin::retire`].
+    retired: Cell<bool>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -118,9 +123,23 @@ impl Plugin {
     /// Loads `path` under an existing plugin's `key`, so its callbacks reach
     /// the new code (a reload). Nothing is released when this fails.
     pub fn load_with_key(rt: &Runtime, name: &str, path: &Path, key: u64, limits: Limits) -> Result<Plugin> {
-        let bytes = std::fs::read(path).map_err(|e| Error::load(format!("cannot read: {e}")))?;
+        let bytes = files::read_regular(path, limits.module_bytes).map_err(|e| match e {
+            files::Refused::TooLarge { .. } => Error::load(format!(
+                "{e}, more than its limit of {} MiB (setup({{ limits = {{ module_mb = ... }} }}))",
+                limits.module_bytes >> 20
+            )),
+            e => Error::load(e.to_string()),
+        })?;
         if !bytes.starts_with(b"\0asm") {
             return Err(Error::load("not a WebAssembly module (no \\0asm header)"));
+        }
+        let defined = crate::wasmfile::defined_functions(&bytes)?;
+        if defined > limits.module_functions {
+            return Err(Error::load(format!(
+                "the module defines {defined} functions, more than its limit of {} (compiling it would freeze Neovim; \
+                 setup({{ limits = {{ module_functions = ... }} }}))",
+                limits.module_functions
+            )));
         }
         let wasm = rt.wasm_for(&limits)?;
         let started = std::time::Instant::now();
@@ -133,7 +152,7 @@ impl Plugin {
         let mut store = instantiate(rt, &pre, &name, key, &limits)?;
         let abi = detect_abi(&mut store)?;
         let listed = list_functions(&mut store, abi, &pre, &bytes);
-        rt.show_output(store.data().take_output());
+        rt.show_output(store.data_mut().take_output());
         store.data_mut().values.clear();
         let functions = listed?;
         let plugin = Plugin {
@@ -147,10 +166,11 @@ impl Plugin {
             timeouts: Cell::new(0),
             disabled: RefCell::new(None),
             slow: RefCell::new(SlowCalls::default()),
-            pre,
+            pre: RefCell::new(Some(pre)),
             key,
             slot: RefCell::new(Slot::Empty),
             entry_sp: Cell::new(0),
+            retired: Cell::new(false),
         };
         plugin.resolve_exports(&mut store)?;
         *plugin.slot.borrow_mut() = Slot::Ready(Box::new(store));
@@ -181,7 +201,7 @@ impl Plugin {
         if let Some(index) = self.functions.iter().position(|f| f.name == name) {
             return Ok(Target::Listed(index));
         }
-        let ty = self.pre.module().get_export(name).and_then(|e| e.func().cloned());
+        let ty = self.pre.borrow().as_ref().and_then(|pre| pre.module().get_export(name)).and_then(|e| e.func().cloned());
         let shape = ty.and_then(|ty| match self.abi {
             Abi::Seed => Shape::seed(&ty),
             Abi::Msgpack => Shape::packed(&ty),
@@ -197,8 +217,9 @@ impl Plugin {
 
     /// The linked, type-checked module: workers instantiate it in stores
     /// of their own.
-    pub fn instance_pre(&self) -> &InstancePre<HostState> {
-        &self.pre
+    /// An error once the plugin was replaced (retired).
+    pub fn instance_pre(&self) -> Result<InstancePre<HostState>> {
+        self.pre.borrow().clone().ok_or_else(|| self.retired_error())
     }
 
     /// The shape of a call target.
@@ -244,11 +265,11 @@ impl Plugin {
         };
         let result = invoke_export(&mut *store, target, arg);
         let (elapsed, wasm) = (store.data().budget.elapsed(), store.data().budget.used());
-        let output = store.data().take_output();
+        let output = store.data_mut().take_output();
         store.data_mut().values.clear();
         let poisoned = store.data().poisoned;
         let timed_out = store.data().timed_out;
-        *self.slot.borrow_mut() = if poisoned { Slot::Empty } else { Slot::Ready(store) };
+        *self.slot.borrow_mut() = if poisoned || self.retired.get() { Slot::Empty } else { Slot::Ready(store) };
         rt.show_output(output);
         self.count_timeout(rt, timed_out);
         self.note_duration(target, elapsed, wasm);
@@ -280,6 +301,32 @@ impl Plugin {
     /// The calls slower than the threshold so far.
     pub fn slow_calls(&self) -> SlowCalls {
         self.slow.borrow().clone()
+    }
+
+    /// Lets go of the instance and the compiled code as soon as the plugin
+    /// is replaced (reload, `setup()`), instead of when Lua's garbage
+    /// collector frees the last function referring to it: each instance
+    /// holds a 4 GiB address-space reservation and several mappings, and
+    /// 2000 reloads between two full GCs once exhausted the process's
+    /// mappings. A call running now finishes; its `Store` is dropped when
+    /// it returns. Functions kept from before call the new plugin
+    /// (`module.rs`).
+    pub fn retire(&self) {
+        self.retired.set(true);
+        *self.pre.borrow_mut() = None;
+        if let Ok(mut slot) = self.slot.try_borrow_mut()
+            && matches!(*slot, Slot::Ready(_))
+        {
+            *slot = Slot::Empty;
+        }
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.retired.get()
+    }
+
+    fn retired_error(&self) -> Error {
+        Error::load(format!("plugin '{}' was reloaded; this is a function of the old one", self.name))
     }
 
     /// The timeout policy: after `max_timeouts` calls in a row time out,
@@ -317,8 +364,8 @@ impl Plugin {
 
     /// Shows what the plugin printed during FFI calls (which cannot run Lua).
     pub fn show_pending_output(&self, rt: &Runtime) {
-        let output = match &*self.slot.borrow() {
-            Slot::Ready(store) => store.data().take_output(),
+        let output = match &mut *self.slot.borrow_mut() {
+            Slot::Ready(store) => store.data_mut().take_output(),
             _ => return,
         };
         rt.show_output(output);
@@ -347,8 +394,7 @@ impl Plugin {
         if state.depth != 0 {
             return FfiOutcome::Fallback;
         }
-        state.budget.restart();
-        state.timed_out = false;
+        state.start_call();
         state.depth = 1;
         state.raw_call = true;
         store.set_epoch_deadline(1);
@@ -391,7 +437,8 @@ impl Plugin {
 
     fn reinstantiate(&self, rt: &Runtime) -> Result<Store<HostState>> {
         rt.log(|| format!("{}: instantiating afresh", self.name));
-        let mut store = instantiate(rt, &self.pre, &self.name, self.key, &self.limits)?;
+        let pre = self.pre.borrow().clone().ok_or_else(|| self.retired_error())?;
+        let mut store = instantiate(rt, &pre, &self.name, self.key, &self.limits)?;
         self.resolve_exports(&mut store)?;
         Ok(store)
     }
@@ -405,7 +452,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     store.epoch_deadline_callback(|mut ctx| ctx.data_mut().check_deadline());
     // Start functions and `_initialize` run under the same deadline.
     store.set_epoch_deadline(1);
-    store.data_mut().budget.restart();
+    store.data_mut().start_call();
     let instance = panics::catch(|| pre.instantiate(&mut store))?
         .map_err(|e| Error::from_wasm(e).context("instantiating"))?;
     let guest = Guest::resolve(&instance, &mut store)?;
@@ -413,7 +460,7 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     store.data_mut().instance = Some(instance);
     if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
         let run = panics::catch(|| init.call(&mut store, ()))?;
-        rt.show_output(store.data().take_output());
+        rt.show_output(store.data_mut().take_output());
         run.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
     }
     Ok(store)
@@ -446,8 +493,7 @@ fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg: Pa
     }
     let outermost = state.depth == 0;
     if outermost {
-        state.budget.restart();
-        state.timed_out = false;
+        state.start_call();
     } else {
         // Lua called back into wasm: from here it is wasm time again.
         state.budget.leave_host();
@@ -541,7 +587,7 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
             let packed = Packed::from_u64(raw.get_i64() as u64);
             let out = take_packed(ctx, &guest, packed).map_err(|e| e.context("result"))?;
             if packed.error {
-                return Err(Fault::Guest(Error::new(Kind::Plugin, String::from_utf8_lossy(&out).into_owned())));
+                return Err(Fault::Guest(Error::new(Kind::Plugin, bounded::truncate_lossy(&out, bounded::MAX_PLUGIN_MESSAGE))));
             }
             Ok(if out.is_empty() { Reply::None } else { Reply::Bytes(out) })
         }
@@ -691,6 +737,11 @@ fn is_void(v: &serde_json::Value) -> bool {
     v.is_null() || v.as_str() == Some("void")
 }
 
+/// Most functions a plugin may list (the whole Neovim API is ~200).
+pub const MAX_FUNCTIONS: usize = 10_000;
+/// Longest function name, in bytes.
+pub const MAX_NAME: usize = 1024;
+
 /// Parses the JSON array `functionality` (or `wasm_nvim_functions`) returns.
 pub fn parse_functionality(json: &[u8]) -> Result<Vec<Listed>> {
     let raw: Vec<RawSpec> = serde_json::from_slice(json).map_err(|e| {
@@ -699,12 +750,23 @@ pub fn parse_functionality(json: &[u8]) -> Result<Vec<Listed>> {
             String::from_utf8_lossy(&json[..json.len().min(80)])
         ))
     })?;
+    if raw.len() > MAX_FUNCTIONS {
+        return Err(Error::load(format!("the plugin lists {} functions, more than {MAX_FUNCTIONS}", raw.len())));
+    }
     let mut out: Vec<Listed> = Vec::with_capacity(raw.len());
+    let mut names = std::collections::HashSet::with_capacity(raw.len());
     for spec in raw {
         if spec.name.is_empty() {
             return Err(Error::load("a function has an empty name"));
         }
-        if out.iter().any(|f| f.name == spec.name) {
+        if spec.name.len() > MAX_NAME {
+            return Err(Error::load(format!(
+                "a function name of {} bytes ({:?}...); names are at most {MAX_NAME} bytes",
+                spec.name.len(),
+                bounded::truncate(&spec.name, 40)
+            )));
+        }
+        if !names.insert(spec.name.clone()) {
             return Err(Error::load(format!("function '{}' is listed twice", spec.name)));
         }
         out.push(Listed {
@@ -744,5 +806,19 @@ mod tests {
         assert!(parse_functionality(b"[{\"name\":\"\"}]").is_err());
         assert!(parse_functionality(b"[{\"name\":\"a\"},{\"name\":\"a\"}]").is_err());
         assert!(parse_functionality(b"[{\"name\":\"a\"").is_err());
+    }
+
+    #[test]
+    fn long_lists_and_names_are_refused_and_duplicates_found_fast() {
+        let list = |n: usize| format!("[{}]", (0..n).map(|i| format!(r#"{{"name":"f{i}"}}"#)).collect::<Vec<_>>().join(","));
+        assert_eq!(parse_functionality(list(MAX_FUNCTIONS).as_bytes()).map(|l| l.len()).ok(), Some(MAX_FUNCTIONS));
+        let err = parse_functionality(list(MAX_FUNCTIONS + 1).as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("lists 10001 functions, more than 10000"), "{err}");
+        let long = format!(r#"[{{"name":"{}"}}]"#, "n".repeat(MAX_NAME + 1));
+        assert!(parse_functionality(long.as_bytes()).is_err());
+        let mut dup = list(MAX_FUNCTIONS - 1);
+        dup.insert_str(dup.len() - 1, r#",{"name":"f0"}"#);
+        let err = parse_functionality(dup.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("'f0' is listed twice"), "{err}");
     }
 }

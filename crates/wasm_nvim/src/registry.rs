@@ -4,7 +4,8 @@
 //! Every `wasm/*.wasm` of every runtimepath entry is a plugin, named by its
 //! file stem (`wasm/stats.wasm` is `require("wasm_nvim").stats`). When two
 //! entries hold the same stem, the first in runtimepath order wins, as for
-//! Lua modules; the other is skipped (logged with `debug = true`). Names
+//! Lua modules; the other is skipped with a warning (settings bound to a file can make it win:
+//! `identity.rs`). Names
 //! that would hide a field of the module table are skipped with a warning.
 //! A stem that is not a Lua identifier still works: `wasm["my-plugin"]`.
 //!

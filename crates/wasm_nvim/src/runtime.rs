@@ -16,6 +16,7 @@ use wasmtime::{Config, Engine, Linker};
 
 use crate::abi;
 use crate::callbacks::{Maker, Tracked};
+use crate::bounded;
 use crate::plugin::Plugin;
 use crate::error::{Error, Result};
 use crate::limits::{self, Limits, TICK};
@@ -55,11 +56,40 @@ pub struct Runtime {
     /// The table `require("wasm_nvim")` returned, where plugins appear.
     pub module: RefCell<Option<Table>>,
     /// Recent plugin output, errors and warnings, for `:Wasm log`.
-    journal: RefCell<VecDeque<String>>,
+    journal: RefCell<Journal>,
+    /// A notification is being shown: one raised while it runs (a
+    /// `vim.notify` replacement that calls wasm_nvim, which logs) goes to
+    /// the journal only, instead of recursing without end.
+    notifying: Cell<bool>,
+    /// Warnings about files skipped because another has their name, for
+    /// `:checkhealth`.
+    pub shadowed: RefCell<Vec<String>>,
 }
 
 /// Entries kept for `:Wasm log`.
 const JOURNAL_SIZE: usize = 500;
+/// Bytes kept of one entry: enough for any message worth reading.
+const JOURNAL_ENTRY_BYTES: usize = 4096;
+/// Bytes kept in all: the oldest entries go first.
+const JOURNAL_BYTES: usize = 1 << 20;
+
+/// The `:Wasm log` entries, bounded in number and in bytes.
+#[derive(Default)]
+struct Journal {
+    entries: VecDeque<String>,
+    bytes: usize,
+}
+
+impl Journal {
+    fn push(&mut self, entry: String) {
+        self.bytes += entry.len();
+        self.entries.push_back(entry);
+        while self.entries.len() > JOURNAL_SIZE || self.bytes > JOURNAL_BYTES {
+            let Some(old) = self.entries.pop_front() else { break };
+            self.bytes -= old.len();
+        }
+    }
+}
 
 /// The wasmtime this library is built with (pinned in Cargo.toml).
 pub const WASMTIME_VERSION: &str = "48.0.8";
@@ -111,6 +141,10 @@ impl Wasm {
         // stack has this much (and a margin) wherever a store is entered.
         config.max_wasm_stack(crate::stack::WASM_STACK);
         config.epoch_interruption(deadlines);
+        // Compiling cannot be interrupted, so use every core for it (a
+        // module near the `module_functions` cap takes seconds on one).
+        // Costs about 180 KB of library (rayon); its threads idle otherwise.
+        config.parallel_compilation(true);
         let engine = Engine::new(&config).map_err(|e| Error::internal(format!("wasmtime engine: {e:#}")))?;
         let linker = abi::linker(&engine)?;
         Ok(Wasm { engine, linker })
@@ -147,7 +181,9 @@ impl Runtime {
             options: RefCell::new(Options::default()),
             last_opts: RefCell::new(mlua::Value::Nil),
             module: RefCell::new(None),
-            journal: RefCell::new(VecDeque::new()),
+            journal: RefCell::new(Journal::default()),
+            notifying: Cell::new(false),
+            shadowed: RefCell::new(Vec::new()),
         })
     }
 
@@ -170,16 +206,24 @@ impl Runtime {
     pub fn journal(&self, plugin: &str, what: &str, text: &str) {
         let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
-        let mut journal = self.journal.borrow_mut();
-        if journal.len() >= JOURNAL_SIZE {
-            journal.pop_front();
-        }
-        journal.push_back(format!("{h:02}:{m:02}:{s:02} UTC [{plugin}] {what}: {text}"));
+        let text = bounded::truncate(text, JOURNAL_ENTRY_BYTES);
+        self.journal.borrow_mut().push(format!("{h:02}:{m:02}:{s:02} UTC [{plugin}] {what}: {text}"));
     }
 
     /// The journal, oldest first.
     pub fn journal_entries(&self) -> Vec<String> {
-        self.journal.borrow().iter().cloned().collect()
+        self.journal.borrow().entries.iter().cloned().collect()
+    }
+
+    /// Runs `f` (which shows a notification) unless one is being shown
+    /// already; false when it did not run.
+    fn notifying(&self, f: impl FnOnce()) -> bool {
+        if self.notifying.replace(true) {
+            return false;
+        }
+        f();
+        self.notifying.set(false);
+        true
     }
 
     /// Shows output taken with [`HostState::take_output`] in `:messages`.
@@ -199,12 +243,15 @@ impl Runtime {
 
     pub fn warn(&self, msg: &str) {
         self.journal("wasm_nvim", "warning", msg);
-        let _ = self.nvim.notify(msg, Level::Warn);
+        self.notifying(|| drop(self.nvim.notify(msg, Level::Warn)));
     }
 
     pub fn log(&self, msg: impl FnOnce() -> String) {
         if self.debug.get() {
-            let _ = self.nvim.notify(&format!("wasm_nvim: {}", msg()), Level::Debug);
+            let msg = msg();
+            if !self.notifying(|| drop(self.nvim.notify(&format!("wasm_nvim: {msg}"), Level::Debug))) {
+                self.journal("wasm_nvim", "debug", &msg);
+            }
         }
     }
 

@@ -18,6 +18,9 @@ use crate::values::Values;
 /// Deepest nesting of calls into one plugin (plugin -> Lua -> same plugin ...).
 pub const MAX_DEPTH: u32 = 100;
 
+/// Most bytes of output shown per outermost call (`:messages`).
+pub const MAX_SHOWN: usize = 64 * 1024;
+
 /// The data of one plugin's `Store`.
 pub struct HostState {
     /// The plugin's name, for error messages.
@@ -53,6 +56,10 @@ pub struct HostState {
     /// Set while this store runs a job on a worker thread: Lua and the
     /// Neovim API are refused, progress goes to the job.
     pub job: Option<Arc<crate::workers::job::Control>>,
+    /// Output bytes shown during the current outermost call.
+    pub shown: usize,
+    /// Where the plugin's WASI monotonic clock starts (see `abi::sleep`).
+    pub clock_base: std::time::Instant,
 }
 
 impl HostState {
@@ -62,7 +69,11 @@ impl HostState {
         // What plugins need to print, and nothing else: no environment, no
         // arguments, no files unless the user gave the plugin a data directory.
         let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(stdout.clone()).stderr(stderr.clone()).allow_blocking_current_thread(true);
+        let clock_base = std::time::Instant::now();
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_blocking_current_thread(true)
+            .monotonic_clock(crate::abi::sleep::Monotonic(clock_base));
         if let Some(dir) = &limits.data_dir {
             std::fs::create_dir_all(dir).map_err(|e| Error::load(format!("data directory {}: {e}", dir.display())))?;
             wasi.preopened_dir(dir, "/data", FsPerms::ReadWrite)
@@ -88,6 +99,8 @@ impl HostState {
             raw_call: false,
             scratch: Vec::new(),
             job: None,
+            shown: 0,
+            clock_base,
         })
     }
 
@@ -106,12 +119,41 @@ impl HostState {
     }
 
     /// Takes what the guest printed since the last time, if anything
-    /// (checked first with two atomic loads: this runs on every call).
-    pub fn take_output(&self) -> Option<Output> {
+    /// (checked first with two atomic loads: this runs on every call),
+    /// cut so that one outermost call shows at most [`MAX_SHOWN`] bytes:
+    /// showing is work Neovim does for the plugin, and a flood of it froze
+    /// the editor for seconds per MiB.
+    pub fn take_output(&mut self) -> Option<Output> {
         if !self.stdout.has_output() && !self.stderr.has_output() {
             return None;
         }
-        Some(Output { plugin: self.plugin.clone(), stdout: self.stdout.drain(), stderr: self.stderr.drain() })
+        let (stdout, stderr) = (self.stdout.drain(), self.stderr.drain());
+        let stdout = stdout.and_then(|t| self.within_shown(t));
+        let stderr = stderr.and_then(|t| self.within_shown(t));
+        (stdout.is_some() || stderr.is_some()).then(|| Output { plugin: self.plugin.clone(), stdout, stderr })
+    }
+
+    fn within_shown(&mut self, text: String) -> Option<String> {
+        let left = MAX_SHOWN.saturating_sub(self.shown);
+        if left == 0 {
+            return None; // the note was shown with the text that reached the cap
+        }
+        self.shown += text.len().min(left);
+        if text.len() <= left {
+            return Some(text);
+        }
+        let mut end = left;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(format!("{}\n[... output of this call cut: at most {} KiB is shown per call]", &text[..end], MAX_SHOWN >> 10))
+    }
+
+    /// At the start of an outermost call.
+    pub fn start_call(&mut self) {
+        self.budget.restart();
+        self.timed_out = false;
+        self.shown = 0;
     }
 
     pub fn guest(&self) -> Result<&Guest> {
@@ -416,6 +458,26 @@ pub fn write_bytes(store: impl AsContextMut<Data = HostState>, memory: Memory, p
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_shows_at_most_max_shown_bytes_of_output() {
+        let mut state = HostState::new(Arc::from("p"), 1, &Limits::default()).unwrap();
+        state.start_call();
+        let (mut shown, mut notes) = (0, 0);
+        for _ in 0..3 {
+            state.stdout.append("y".repeat(40 * 1024).as_bytes());
+            if let Some(out) = state.take_output() {
+                let text = out.stdout.unwrap_or_default();
+                shown += text.matches('y').count();
+                notes += text.matches("output of this call cut").count();
+            }
+        }
+        assert_eq!(shown, MAX_SHOWN);
+        assert_eq!(notes, 1);
+        state.start_call();
+        state.stdout.append(b"again");
+        assert_eq!(state.take_output().and_then(|o| o.stdout).as_deref(), Some("again"), "a new call shows again");
+    }
 
     #[test]
     fn packed_round_trips() {

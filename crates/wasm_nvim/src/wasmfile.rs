@@ -27,6 +27,25 @@ pub fn custom_section(wasm: &[u8], name: &str) -> Result<Option<Vec<u8>>> {
     Ok(found)
 }
 
+/// How many functions the module defines (its function section's count;
+/// imports not included): what compiling it costs is about proportional.
+pub fn defined_functions(wasm: &[u8]) -> Result<u32> {
+    let bad = |what: &str| Error::load(format!("malformed module while counting functions: {what}"));
+    let mut pos = 8; // magic and version
+    while pos < wasm.len() {
+        let id = wasm[pos];
+        pos += 1;
+        let size = leb128(wasm, &mut pos).ok_or_else(|| bad("section size"))? as usize;
+        let end = pos.checked_add(size).filter(|&e| e <= wasm.len()).ok_or_else(|| bad("section past the end"))?;
+        if id == 3 {
+            let mut p = pos;
+            return leb128(&wasm[..end], &mut p).ok_or_else(|| bad("function count"));
+        }
+        pos = end;
+    }
+    Ok(0)
+}
+
 /// An unsigned LEB128 number of at most 32 bits.
 fn leb128(bytes: &[u8], pos: &mut usize) -> Option<u32> {
     let mut value: u32 = 0;
@@ -55,6 +74,13 @@ mod tests {
         let got = custom_section(&wasm, "wasm_nvim_functions").unwrap().unwrap();
         assert_eq!(got, br#"{"name":"a"}{"name":"b"}"#);
         assert_eq!(custom_section(&wasm, "nope").unwrap(), None);
+    }
+
+    #[test]
+    fn counts_defined_functions() {
+        let wasm = wat::parse_str(r#"(module (import "a" "b" (func)) (func) (func) (func (export "x")))"#).unwrap();
+        assert_eq!(defined_functions(&wasm).unwrap(), 3);
+        assert_eq!(defined_functions(&wat::parse_str("(module)").unwrap()).unwrap(), 0);
     }
 
     #[test]

@@ -23,6 +23,7 @@
 
 pub mod fast;
 pub mod seed;
+pub mod sleep;
 
 use std::collections::HashSet;
 
@@ -45,6 +46,7 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     let internal = |e: wasmtime::Error| Error::internal(format!("defining host imports: {e:#}"));
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
+    sleep::define(&mut linker).map_err(internal)?;
     seed::define(&mut linker).map_err(internal)?;
     fast::define(&mut linker).map_err(internal)?;
     crate::workers::imports::define(&mut linker).map_err(internal)?;

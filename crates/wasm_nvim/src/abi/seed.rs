@@ -9,7 +9,9 @@
 
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
+use crate::bounded;
 use crate::callbacks::Maker;
+use crate::limits;
 use crate::error::{Error, Result};
 use crate::reentry;
 use crate::runtime;
@@ -41,6 +43,10 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     #[allow(clippy::panic)]
     linker.func_wrap(MODULE, "__test_panic", || -> () { panic!("test hook: a panic inside a host import") })?;
+    linker.func_wrap(MODULE, "__test_protected_panic", || -> Ret<()> {
+        let rt = runtime::get().map_err(fail("__test_protected_panic"))?;
+        rt.nvim.test_panic_in_protected().map_err(fail("__test_protected_panic"))
+    })?;
     Ok(())
 }
 
@@ -61,7 +67,7 @@ pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "set_error", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let state = caller.data_mut();
         let message = state.values.take(id).map_err(fail("set_error"))?;
-        state.error = Some(String::from_utf8_lossy(&message).into_owned());
+        state.error = Some(bounded::truncate_lossy(&message, bounded::MAX_PLUGIN_MESSAGE));
         Ok(())
     })?;
     linker.func_wrap(
@@ -130,13 +136,18 @@ pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'st
         return Err(job.refuse_neovim());
     }
     let rt = runtime::get()?;
-    let output = caller.data().take_output();
+    let output = caller.data_mut().take_output();
     caller.data_mut().budget.enter_host();
-    let result = reentry::while_waiting(caller, || {
+    let (result, showing) = reentry::while_waiting(caller, || {
+        // Showing output is work done for the plugin: it counts as its own
+        // time, unlike the Lua it asked for.
+        let started = limits::ticks();
         rt.show_output(output);
-        f(rt)
+        let showing = limits::ticks().saturating_sub(started);
+        (f(rt), showing)
     });
     caller.data_mut().budget.leave_host();
+    caller.data_mut().budget.charge(showing);
     result
 }
 

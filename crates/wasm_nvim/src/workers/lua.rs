@@ -122,7 +122,7 @@ fn open(rt: &'static Runtime, lua: &Lua, name: &str, one_shot: bool) -> Result<u
     }
     let pool = super::pool(config.threads(), || rt.nvim.api.iter().map(|f| f.name.clone()).collect());
     let id = next_id();
-    let instance = Instance::new(id, plugin.name.clone(), plugin.key, plugin.instance_pre().clone(), limits, one_shot);
+    let instance = Instance::new(id, plugin.name.clone(), plugin.key, plugin.instance_pre()?, limits, one_shot);
     pool.add(Arc::new(instance))?;
     Ok(id)
 }
