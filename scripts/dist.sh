@@ -15,6 +15,7 @@ cd "$ROOT"
 
 ALL=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-gnu)
 GLIBC=2.17
+MAX_BYTES=20000000 # the size target for a release library (20 MB)
 ZIGBUILD_PYPI="cargo-zigbuild==0.24.1"
 log() { printf '[dist] %s\n' "$*" >&2; }
 
@@ -55,7 +56,16 @@ for t in "${targets[@]}"; do
   esac
   name="wasm_nvim-$version-$t.$ext"
   cp "$out" "dist/$name"
-  log "dist/$name: $(du -h "dist/$name" | cut -f1) in $((SECONDS - start)) s"
+  bytes=$(wc -c <"dist/$name")
+  log "dist/$name: $bytes bytes in $((SECONDS - start)) s"
+  [ "$bytes" -le "$MAX_BYTES" ] || log "WARNING: dist/$name is over the $MAX_BYTES-byte target"
+  if [[ "$t" == *-linux-gnu ]] && command -v objdump >/dev/null; then
+    # the glibc baseline is a checked property, not a hope
+    newest="$(objdump -T "dist/$name" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)"
+    log "dist/$name: newest glibc symbol $newest"
+    [ "$(printf '%s\n' "$newest" "GLIBC_$GLIBC" | sort -V | tail -n 1)" = "GLIBC_$GLIBC" ] \
+      || { echo "dist/$name needs $newest, newer than the GLIBC_$GLIBC baseline"; exit 1; }
+  fi
 done
 (cd dist && sha256sum wasm_nvim-"$version"-*.* >SHA256SUMS)
 log "dist/SHA256SUMS:"

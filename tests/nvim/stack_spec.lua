@@ -48,6 +48,18 @@ T.test('a plugin recursing past its wasm stack traps cleanly', function()
   editor_is_fine()
 end)
 
+T.test('outermost calls reuse their stack: no new one per call', function()
+  -- Linux/macOS: they fit the main stack; Windows (1 MiB main stack): they
+  -- run on one fiber kept for the thread, made at most once.
+  wasm.diver1.probe(1)
+  local before = wasm._status().stacks_made
+  T.eq(type(before), 'number')
+  for _ = 1, 200 do
+    wasm.diver1.probe(1)
+  end
+  T.eq(wasm._status().stacks_made, before)
+end)
+
 T.test(('%d plugins, each deep in its own wasm stack, nested through User autocmds'):format(PLUGINS), function()
   level = 0
   on_dive = function(n)
@@ -55,8 +67,10 @@ T.test(('%d plugins, each deep in its own wasm stack, nested through User autocm
       wasm['diver' .. (n + 1)].dive(depth)
     end
   end
+  local made = wasm._status().stacks_made
   wasm.diver1.dive(depth)
   T.eq(level, PLUGINS)
+  T.ok(wasm._status().stacks_made > made, 'nested entries took fresh segments')
   editor_is_fine()
   -- and again: the fresh segments were freed and can be had again
   level = 0

@@ -302,6 +302,7 @@ fn status(rt: &Runtime, lua: &Lua) -> mlua::Result<Table> {
     t.set("wasmtime", runtime::WASMTIME_VERSION)?;
     t.set("library", crate::ffi::library_path())?;
     t.set("set_up", rt.set_up.get())?;
+    t.set("stacks_made", crate::stack::stacks_made())?;
     let nvim = lua.create_table()?;
     nvim.set("version", rt.nvim.version.text.as_str())?;
     nvim.set("api_level", rt.nvim.version.api_level)?;

@@ -12,8 +12,13 @@
 //! bounds vs. stack pointer, from the `stacker` crate, which knows them on
 //! Linux, macOS and Windows) is less than the wasm budget plus
 //! [`HOST_MARGIN`] for the Lua and Neovim code wasm calls into, the entry
-//! continues on a fresh stack segment (mmap on Unix, a fiber on Windows),
-//! freed when it returns. Deep recursion then ends in the clean
+//! continues on another stack. On Windows, where Neovim's 1 MiB main stack
+//! never holds the budget, that is first a fiber kept for the thread's
+//! life (`fiber.rs`: reused, so an outermost call costs a fiber switch,
+//! not a new stack); otherwise, and for nested entries, a fresh `stacker`
+//! segment (mmap on Unix, a fiber on Windows) freed when it returns. On
+//! Linux and macOS outermost calls fit Neovim's 8 MiB main stack and cost
+//! only the check. Deep recursion then ends in the clean
 //! `call stack exhausted` trap wherever it starts. Fresh entries nest at
 //! most [`MAX_NESTED`] deep (each store is entered fresh once at a time,
 //! so only reloads and many plugins add up), so segments are bounded too.
@@ -40,8 +45,16 @@ const SEGMENT: usize = WASM_STACK + 2 * HOST_MARGIN;
 /// Most fresh store entries nested on this thread.
 pub const MAX_NESTED: u32 = 64;
 
+#[cfg(windows)]
+mod fiber;
+
 thread_local! {
     static NESTED: Cell<u32> = const { Cell::new(0) };
+    /// The lowest usable address of the kept fiber's stack while code runs
+    /// on it (`stacker` only knows the stacks it made itself).
+    static SEGMENT_LOW: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Fresh stacks made on this thread (segments, the kept fiber).
+    static MADE: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Counts one nested entry; uncounts it when dropped (also when unwinding).
@@ -65,7 +78,65 @@ pub fn enter<R>(f: impl FnOnce() -> R) -> Result<R> {
     }
     NESTED.with(|n| n.set(depth + 1));
     let _nested = Nested;
-    panics::catch(|| stacker::maybe_grow(WASM_STACK + HOST_MARGIN, SEGMENT, f))
+    if remaining().is_some_and(|left| left >= WASM_STACK + HOST_MARGIN) {
+        return panics::catch(f);
+    }
+    on_another_stack(f)
+}
+
+/// Stack left below here, from the kept fiber's bounds while on it, else
+/// from `stacker` (which tracks the thread's stack and its own segments).
+fn remaining() -> Option<usize> {
+    match SEGMENT_LOW.with(Cell::get) {
+        Some(low) => Some(here().saturating_sub(low)),
+        None => stacker::remaining_stack(),
+    }
+}
+
+/// Runs `f` on the kept fiber (Windows) or else a fresh segment.
+fn on_another_stack<R>(f: impl FnOnce() -> R) -> Result<R> {
+    #[cfg(windows)]
+    let f = {
+        let mut f = Some(f);
+        let mut out = None;
+        let fresh = !fiber::exists();
+        // the job catches panics: nothing may unwind out of a fiber
+        let ran = fiber::run(SEGMENT, &mut |low| {
+            if let Some(f) = f.take() {
+                out = Some(with_segment_low(Some(low), || panics::catch(f)));
+            }
+        });
+        if ran && fresh {
+            MADE.with(|m| m.set(m.get() + 1));
+        }
+        match (out, f) {
+            (Some(out), _) => return out,
+            (None, Some(f)) => f,
+            (None, None) => return Err(Error::internal("the kept fiber took the call and returned nothing")),
+        }
+    };
+    MADE.with(|m| m.set(m.get() + 1));
+    panics::catch(|| stacker::grow(SEGMENT, || with_segment_low(None, f)))
+}
+
+/// Runs `f` with `SEGMENT_LOW` set to `low`; restores it after (also when
+/// unwinding).
+fn with_segment_low<R>(low: Option<usize>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SEGMENT_LOW.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SEGMENT_LOW.with(|s| s.replace(low)));
+    f()
+}
+
+/// How many fresh stacks (segments, the kept fiber) this thread has made:
+/// `_status().stacks_made`, so a spec can check that outermost calls make
+/// none.
+pub fn stacks_made() -> u64 {
+    MADE.with(Cell::get)
 }
 
 /// About where the stack pointer is (the address of a local).
