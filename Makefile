@@ -2,7 +2,7 @@
 # Everything they need (Rust wasm targets, Neovim, Zig) is installed into
 # .deps/ by scripts/bootstrap.sh. NVIM=/path/to/nvim picks another Neovim.
 
-.PHONY: all demo test build deps unit spec clean bench new-plugin gen dist wine
+.PHONY: all demo test build deps unit spec clean bench new-plugin gen dist wine lint
 
 all: build
 
@@ -20,6 +20,10 @@ build: deps
 
 deps:
 	bash scripts/bootstrap.sh
+
+## rustfmt, clippy (warnings are errors) and the Lua formatter; part of `make test`.
+lint:
+	bash scripts/lint.sh
 
 ## Only the Neovim specs, without rebuilding (SPEC=substring to filter).
 spec:

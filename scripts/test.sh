@@ -25,6 +25,7 @@ if [ $build = 1 ]; then
     fi
     grep -E '^test result' "$unit_log"
     rm -f "$unit_log"
+    bash scripts/lint.sh
   fi
 fi
 

@@ -49,7 +49,9 @@ pub fn export(attr: TokenStream, item: TokenStream) -> TokenStream {
                 other => return syn::Error::new_spanned(other, "name must be a string").to_compile_error().into(),
             },
             other => {
-                return syn::Error::new_spanned(other, "expected `raw`, `callback` or `name = \"...\"`").to_compile_error().into();
+                return syn::Error::new_spanned(other, "expected `raw`, `callback` or `name = \"...\"`")
+                    .to_compile_error()
+                    .into();
             }
         }
     }
@@ -98,7 +100,22 @@ fn last_segment_is(ty: &Type, ident: &str) -> bool {
 /// Type text as written, without the token spacing (`Option<&str>`).
 fn type_text(tokens: impl ToTokens) -> String {
     let mut text = tokens.to_token_stream().to_string();
-    for (from, to) in [(" < ", "<"), ("< ", "<"), (" <", "<"), (" >", ">"), ("& ", "&"), (" ,", ","), (" :: ", "::"), (":: ", "::"), ("( ", "("), (" )", ")"), ("[ ", "["), (" ]", "]"), (" ;", ";"), ("' ", "'")] {
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        ("& ", "&"),
+        (" ,", ","),
+        (" :: ", "::"),
+        (":: ", "::"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+        ("' ", "'"),
+    ] {
         text = text.replace(from, to);
     }
     text
@@ -181,12 +198,20 @@ fn expand(func: &ItemFn, name: &str, raw: bool, listed: bool) -> syn::Result<pro
             ReturnType::Type(_, ty) => is_result(ty),
             ReturnType::Default => false,
         };
-        let reply = if returns_result { quote! { reply_result } } else { quote! { reply } };
+        let reply = if returns_result {
+            quote! { reply_result }
+        } else {
+            quote! { reply }
+        };
         let args: Vec<_> = (0..lua_params.len()).map(|i| format_ident!("arg{i}")).collect();
         let whole = lua_params.len() == 1 && last_segment_is(&lua_params[0].ty, "OnLines");
         let decode = lua_params.iter().enumerate().map(|(i, p)| {
             let (arg, ty, pname) = (&args[i], &p.ty, &p.name);
-            let get = if whole { quote! { __args.whole() } } else { quote! { __args.get(#i, #pname) } };
+            let get = if whole {
+                quote! { __args.whole() }
+            } else {
+                quote! { __args.get(#i, #pname) }
+            };
             if let Some(inner) = result_inner(ty) {
                 // `Result<T>`: the function sees the error.
                 return quote! {

@@ -20,7 +20,8 @@ impl<'a> Args<'a> {
             return Ok(Args { bytes, items: Vec::new() });
         }
         let mut rd = bytes;
-        let n = rmp::decode::read_array_len(&mut rd).map_err(|_| "the arguments are not a msgpack array".to_string())?;
+        let n =
+            rmp::decode::read_array_len(&mut rd).map_err(|_| "the arguments are not a msgpack array".to_string())?;
         let mut items = Vec::with_capacity((n as usize).min(64));
         for _ in 0..n {
             let len = value_len(rd).ok_or_else(|| "the arguments are truncated or malformed msgpack".to_string())?;
@@ -172,7 +173,10 @@ mod tests {
     fn wrong_and_missing_arguments_are_named() {
         let bytes = args(&("x",));
         let a = Args::split(&bytes).unwrap();
-        assert_eq!(a.get::<i64>(0, "first").unwrap_err(), "argument 1 (first): expected an integer (i64), got a string");
+        assert_eq!(
+            a.get::<i64>(0, "first").unwrap_err(),
+            "argument 1 (first): expected an integer (i64), got a string"
+        );
         assert_eq!(a.get::<i64>(1, "last").unwrap_err(), "argument 2 (last): expected an integer (i64), got nil");
         assert_eq!(a.get::<Option<i64>>(1, "last").unwrap(), None);
         assert_eq!(a.get::<&str>(0, "s").unwrap(), "x");
@@ -198,7 +202,10 @@ mod tests {
             "argument 1 (opts): invalid type: a string, expected a boolean or a number"
         );
         let bytes = args(&(5,));
-        assert_eq!(Args::split(&bytes).unwrap().get::<Opts>(0, "opts").unwrap_err(), "argument 1 (opts): expected a table, got an integer");
+        assert_eq!(
+            Args::split(&bytes).unwrap().get::<Opts>(0, "opts").unwrap_err(),
+            "argument 1 (opts): expected a table, got an integer"
+        );
     }
 
     #[test]

@@ -39,13 +39,13 @@
 //! return errors instead of trapping, and a panic's message reaches the
 //! user. `api` has a typed binding for every Neovim API function.
 
-pub mod api;
-pub mod job;
 #[doc(hidden)]
 pub mod __private;
+pub mod api;
 mod args;
 mod describe;
 mod events;
+pub mod job;
 mod opts;
 mod state;
 mod sys;
@@ -61,16 +61,15 @@ pub use opts::{
     AugroupOpts, AutocmdOpts, BufAttachOpts, Complete, ExecAutocmdsOpts, ExtmarkOpts, KeymapOpts, UserCommandOpts,
     WinConfig,
 };
-pub use state::{Plugin, with as state};
-pub use types::{Buffer, Callback, Dict, ExportFn, Object, Tabpage, Window};
-pub use wasm_nvim_sdk_macros::export;
 /// serde, for `#[derive(Serialize, Deserialize)]` on argument and result types.
 pub use serde;
 /// serde_bytes, for text that need not be UTF-8: `Vec<serde_bytes::ByteBuf>`
 /// from [`api::call`] with `api::sys::nvim_buf_get_lines` (the fast ABI
 /// carries a line's bytes as they are).
 pub use serde_bytes;
-
+pub use state::{Plugin, with as state};
+pub use types::{Buffer, Callback, Dict, ExportFn, Object, Tabpage, Window};
+pub use wasm_nvim_sdk_macros::export;
 
 /// What goes wrong calling Neovim: its error message (or a value that
 /// could not be converted).
@@ -120,7 +119,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```
 pub fn lua<R: DeserializeOwned>(code: &str, args: impl Serialize) -> Result<R> {
     // SAFETY: both buffers are valid for the call; the result is ours.
-    let packed = sys::with_args(&args, |ptr, len| unsafe { sys::lua(code.as_ptr() as u32, code.len() as u32, ptr, len) })?;
+    let packed =
+        sys::with_args(&args, |ptr, len| unsafe { sys::lua(code.as_ptr() as u32, code.len() as u32, ptr, len) })?;
     sys::decode_result(packed)
 }
 

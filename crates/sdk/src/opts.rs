@@ -170,7 +170,11 @@ mod tests {
 
     #[test]
     fn none_fields_are_left_out() {
-        let opts = AutocmdOpts { callback: Some(Callback::named("on_write")), pattern: Some(vec!["*".into()]), ..Default::default() };
+        let opts = AutocmdOpts {
+            callback: Some(Callback::named("on_write")),
+            pattern: Some(vec!["*".into()]),
+            ..Default::default()
+        };
         let v: rmpv::Value = rmp_serde::from_slice(&rmp_serde::to_vec_named(&opts).unwrap()).unwrap();
         assert_eq!(v.to_string(), r#"{"pattern": ["*"], "callback": {"__wasm_callback": "on_write"}}"#);
     }

@@ -80,7 +80,14 @@ mod tests {
 
     #[test]
     fn init_once_and_no_reentry() {
-        assert_eq!(with(|c: &mut Counter| { c.0 += 1; c.0 }).unwrap(), 11);
+        assert_eq!(
+            with(|c: &mut Counter| {
+                c.0 += 1;
+                c.0
+            })
+            .unwrap(),
+            11
+        );
         assert_eq!(with(|c: &mut Counter| c.0).unwrap(), 11);
         let nested = with(|_: &mut Counter| with(|c: &mut Counter| c.0)).unwrap();
         assert!(nested.unwrap_err().message().contains("re-entered"));

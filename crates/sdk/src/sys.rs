@@ -149,7 +149,8 @@ pub fn give(bytes: Vec<u8>, error: bool) -> u64 {
 /// scratch buffer and calls `f(ptr, len)` with them; `()` is no arguments.
 pub fn with_args(args: &impl Serialize, f: impl FnOnce(u32, u32) -> u64) -> Result<u64> {
     with_scratch(|buf| {
-        rmp_serde::encode::write_named(buf, args).map_err(|e| Error::new(format!("cannot encode the arguments: {e}")))?;
+        rmp_serde::encode::write_named(buf, args)
+            .map_err(|e| Error::new(format!("cannot encode the arguments: {e}")))?;
         Ok(if buf[..] == [0xc0] { f(0, 0) } else { f(buf.as_ptr() as u32, buf.len() as u32) })
     })
 }

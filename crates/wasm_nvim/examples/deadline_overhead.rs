@@ -39,18 +39,24 @@ fn time(bytes: &[u8], deadline: Deadline, export: &str, n: u64, runs: u32) -> wa
         let alloc = c.get_export("alloc").and_then(|e| e.into_func()).ok_or_else(|| wasmtime::format_err!("alloc"))?;
         let len = c.data().len() as u32;
         let ptr = alloc.typed::<u32, u32>(&c)?.call(&mut c, len)?;
-        let memory = c.get_export("memory").and_then(|e| e.into_memory()).ok_or_else(|| wasmtime::format_err!("memory"))?;
+        let memory =
+            c.get_export("memory").and_then(|e| e.into_memory()).ok_or_else(|| wasmtime::format_err!("memory"))?;
         let data = c.data().clone();
         memory.write(&mut c, ptr as usize, &data)?;
         Ok(ptr)
     })?;
-    linker.func_wrap("host", "set_value", |mut c: Caller<'_, Vec<u8>>, _: u32, ptr: u32, len: u32| -> wasmtime::Result<()> {
-        let memory = c.get_export("memory").and_then(|e| e.into_memory()).ok_or_else(|| wasmtime::format_err!("memory"))?;
-        let mut out = vec![0; len as usize];
-        memory.read(&c, ptr as usize, &mut out)?;
-        *c.data_mut() = out;
-        Ok(())
-    })?;
+    linker.func_wrap(
+        "host",
+        "set_value",
+        |mut c: Caller<'_, Vec<u8>>, _: u32, ptr: u32, len: u32| -> wasmtime::Result<()> {
+            let memory =
+                c.get_export("memory").and_then(|e| e.into_memory()).ok_or_else(|| wasmtime::format_err!("memory"))?;
+            let mut out = vec![0; len as usize];
+            memory.read(&c, ptr as usize, &mut out)?;
+            *c.data_mut() = out;
+            Ok(())
+        },
+    )?;
     let mut store = Store::new(&engine, Vec::new());
     if let Deadline::Fuel = deadline {
         store.set_fuel(u64::MAX)?;

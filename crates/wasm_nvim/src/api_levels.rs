@@ -16,7 +16,11 @@ mod generated;
 /// The API level at which `name` appeared, if the newest supported API
 /// has it.
 pub fn since(name: &str) -> Option<u32> {
-    generated::SINCE.binary_search_by(|(n, _)| n.cmp(&name)).ok().and_then(|i| generated::SINCE.get(i)).map(|(_, level)| *level)
+    generated::SINCE
+        .binary_search_by(|(n, _)| n.cmp(&name))
+        .ok()
+        .and_then(|i| generated::SINCE.get(i))
+        .map(|(_, level)| *level)
 }
 
 /// The first Neovim release of an API level (those the tests have seen
@@ -74,7 +78,10 @@ mod tests {
         let newer = generated::SINCE.iter().find(|(_, level)| *level > 13).map(|(n, _)| *n);
         if let Some(name) = newer {
             let e = missing(name, &v011()).to_string();
-            assert!(e.contains(&format!("{name}: needs API level")) && e.contains("Neovim 0.11.4 (API level 13)"), "{e}");
+            assert!(
+                e.contains(&format!("{name}: needs API level")) && e.contains("Neovim 0.11.4 (API level 13)"),
+                "{e}"
+            );
         }
         let e = missing("nvim_frobnicate", &v011()).to_string();
         assert!(e.contains("nvim_frobnicate: unknown in Neovim 0.11.4"), "{e}");

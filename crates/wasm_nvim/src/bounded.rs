@@ -86,7 +86,10 @@ mod tests {
         assert!(short.starts_with("wasm_nvim: p.f99: lua_exec"), "{short}");
         assert!(short.contains("p.f97") && !short.contains("p.f96:"), "{short}");
         assert!(short.contains("[... 94 nested calls omitted ...]"), "{short}");
-        assert!(short.contains("p.f0: lua_exec") && short.ends_with("calls nested deeper than 100 into one plugin"), "{short}");
+        assert!(
+            short.contains("p.f0: lua_exec") && short.ends_with("calls nested deeper than 100 into one plugin"),
+            "{short}"
+        );
         assert_eq!(compact_nested("wasm_nvim: a.b: boom"), "wasm_nvim: a.b: boom");
     }
 }

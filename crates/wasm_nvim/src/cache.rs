@@ -231,7 +231,8 @@ mod tests {
         }
         fs::write(d.join("keep.txt"), b"not an entry").unwrap();
         prune(&d, Duration::from_secs(30 * 86400), 250);
-        let mut left: Vec<String> = fs::read_dir(&d).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut left: Vec<String> =
+            fs::read_dir(&d).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         left.sort();
         assert_eq!(left, ["b.cwasm", "c.cwasm", "keep.txt"]);
         let _ = fs::remove_dir_all(&d);

@@ -137,7 +137,9 @@ pub fn registered(api: &str, args: &[Value], result: &Value) -> Option<Resource>
         "nvim_buf_create_user_command" => {
             Some(Resource::Command { buffer: Some(int(args.first())?), name: text(args.get(1))? })
         }
-        "nvim_set_keymap" => Some(Resource::Keymap { buffer: None, mode: text(args.first())?, lhs: text(args.get(1))? }),
+        "nvim_set_keymap" => {
+            Some(Resource::Keymap { buffer: None, mode: text(args.first())?, lhs: text(args.get(1))? })
+        }
         "nvim_buf_set_keymap" => Some(Resource::Keymap {
             buffer: Some(int(args.first())?),
             mode: text(args.get(1))?,

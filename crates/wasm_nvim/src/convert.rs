@@ -338,7 +338,9 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
             t.raw_set(k, v).map_err(lua_err)?;
             count += 1;
         }
-        if count == 0 && let Some(mt) = &self.conv.empty_dict_mt {
+        if count == 0
+            && let Some(mt) = &self.conv.empty_dict_mt
+        {
             t.set_metatable(Some(mt.clone())).map_err(lua_err)?;
         }
         if count == 1

@@ -13,7 +13,9 @@ pub enum Refused {
     /// A FIFO, device, socket or directory.
     NotRegular,
     /// Larger than the limit (`size` bytes, or more if it grew meanwhile).
-    TooLarge { size: u64 },
+    TooLarge {
+        size: u64,
+    },
     Io(std::io::Error),
 }
 

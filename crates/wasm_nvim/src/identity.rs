@@ -160,7 +160,10 @@ mod tests {
         let opts = opts_for("notes", None);
         let found = prefer_owners(discover(&files), &opts, &owners);
         assert_eq!(found[0], Found::Load(Candidate { name: "notes".into(), path: "/real/wasm/notes.wasm".into() }));
-        assert_eq!(found[1], Found::Shadowed { path: "/evil/wasm/notes.wasm".into(), by: "/real/wasm/notes.wasm".into() });
+        assert_eq!(
+            found[1],
+            Found::Shadowed { path: "/evil/wasm/notes.wasm".into(), by: "/real/wasm/notes.wasm".into() }
+        );
         assert!(owners.claim(&opts, "notes", Path::new("/real/wasm/notes.wasm")).is_ok());
         let refused = owners.claim(&opts, "notes", Path::new("/evil/wasm/notes.wasm"));
         assert!(refused.is_err_and(|w| w.contains("belong to /real/wasm/notes.wasm")));

@@ -62,7 +62,10 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
     }
     *rt.shadowed.borrow_mut() = shadowed;
     if let Err(e) = owners.save() {
-        rt.warn(&format!("wasm_nvim: cannot record which file plugin settings belong to in {}: {e}", owners.file().display()));
+        rt.warn(&format!(
+            "wasm_nvim: cannot record which file plugin settings belong to in {}: {e}",
+            owners.file().display()
+        ));
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let lazy = opts.lazy;
@@ -234,12 +237,20 @@ pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()>
         };
         (entry.path.clone(), entry.limits.clone(), old)
     };
-    replace(rt, lua, name, &path, limits, old.as_ref()).inspect_err(|e| rt.journal(name, "reload failed", &e.to_string()))
+    replace(rt, lua, name, &path, limits, old.as_ref())
+        .inspect_err(|e| rt.journal(name, "reload failed", &e.to_string()))
 }
 
 /// Loads `name` from `path` in place of `old` (keeping its key and
 /// callbacks), or afresh when it was not loaded.
-fn replace(rt: &'static Runtime, lua: &Lua, name: &str, path: &Path, limits: crate::limits::Limits, old: Option<&Rc<Plugin>>) -> Result<()> {
+fn replace(
+    rt: &'static Runtime,
+    lua: &Lua,
+    name: &str,
+    path: &Path,
+    limits: crate::limits::Limits,
+    old: Option<&Rc<Plugin>>,
+) -> Result<()> {
     if old.is_some_and(|p| p.is_running()) {
         return Err(Error::load(format!(
             "cannot reload '{name}' while it is running (from its own callback: use vim.schedule)"

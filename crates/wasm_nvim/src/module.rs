@@ -10,14 +10,14 @@ use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::error::{Error, Result};
 use crate::ffi::{self, FfiFn};
-use crate::raw::Num;
+use crate::lifecycle;
 use crate::panics;
 use crate::plugin::{Plugin, Target};
 use crate::raw;
-use crate::state::{Payload, Reply, Shape};
-use crate::lifecycle;
+use crate::raw::Num;
 use crate::registry::State;
 use crate::runtime::{self, Runtime};
+use crate::state::{Payload, Reply, Shape};
 
 /// The oldest Neovim the suite runs on (scripts/test.sh: stable 0.11.4).
 pub const MIN_NVIM: &str = "0.11";
@@ -56,13 +56,16 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
         pair(lua, done.map(|()| Value::Nil).map_err(|e| format!("wasm_nvim.reload: {e}")))
     })?;
     module.set("reload", rt.nvim.wrap(reload).map_err(into_lua)?)?;
-    module.set("plugins", lua.create_function(move |lua, ()| {
-        ensure_setup(rt, lua);
-        if let Err(e) = lifecycle::discover_added(rt) {
-            rt.warn(&format!("wasm_nvim: {e}"));
-        }
-        plugins_info(rt, lua)
-    })?)?;
+    module.set(
+        "plugins",
+        lua.create_function(move |lua, ()| {
+            ensure_setup(rt, lua);
+            if let Err(e) = lifecycle::discover_added(rt) {
+                rt.warn(&format!("wasm_nvim: {e}"));
+            }
+            plugins_info(rt, lua)
+        })?,
+    )?;
     crate::workers::lua::install(rt, lua, &module).map_err(into_lua)?;
     module.set("_status", lua.create_function(move |lua, ()| status(rt, lua))?)?;
     module.set("_log", lua.create_function(move |_, ()| Ok(rt.journal_entries()))?)?;
@@ -160,9 +163,8 @@ fn current(rt: &'static Runtime, lua: &Lua, plugin: &Rc<Plugin>, index: usize) -
     }
     let function = plugin.functions.get(index).map(|f| f.name.as_str()).unwrap_or_default();
     lifecycle::load(rt, lua, &plugin.name)?;
-    let now = rt
-        .plugin(&plugin.name)
-        .ok_or_else(|| Error::load(format!("plugin '{}' is no longer loaded", plugin.name)))?;
+    let now =
+        rt.plugin(&plugin.name).ok_or_else(|| Error::load(format!("plugin '{}' is no longer loaded", plugin.name)))?;
     let index = now
         .functions
         .iter()
@@ -200,13 +202,21 @@ fn ffi_function(
 /// the result. Seed functions take the first argument, or, as callbacks,
 /// all of them as one JSON array; fast-ABI functions take all of them as a
 /// msgpack array; raw functions take numbers.
-pub fn call(rt: &Runtime, lua: &Lua, plugin: &Plugin, target: &Target, args: &[Value], as_callback: bool) -> Result<Value> {
+pub fn call(
+    rt: &Runtime,
+    lua: &Lua,
+    plugin: &Plugin,
+    target: &Target,
+    args: &[Value],
+    as_callback: bool,
+) -> Result<Value> {
     let spec = plugin.spec(target).ok_or_else(|| Error::internal("unknown function"))?;
     let conv = &rt.nvim.conv;
     let payload = match &spec.shape {
         Shape::Seed { takes_arg: false, .. } => Payload::None,
         Shape::Seed { .. } => {
-            let json = if as_callback { conv.to_json_array(args) } else { conv.to_json(args.first().unwrap_or(&Value::Nil)) };
+            let json =
+                if as_callback { conv.to_json_array(args) } else { conv.to_json(args.first().unwrap_or(&Value::Nil)) };
             Payload::Bytes(json.map_err(|e| e.context("argument"))?)
         }
         Shape::Packed => {

@@ -104,7 +104,13 @@ pub unsafe fn encode(
     }
 }
 
-unsafe fn encode_at(l: *mut lua_State, refs: &Refs, idx: c_int, out: &mut Vec<u8>, depth: usize) -> std::result::Result<(), String> {
+unsafe fn encode_at(
+    l: *mut lua_State,
+    refs: &Refs,
+    idx: c_int,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> std::result::Result<(), String> {
     // SAFETY: `idx` is a valid absolute index (callers push before recursing).
     unsafe {
         match ffi::lua_type(l, idx) {
@@ -134,7 +140,9 @@ unsafe fn encode_at(l: *mut lua_State, refs: &Refs, idx: c_int, out: &mut Vec<u8
             ffi::LUA_TUSERDATA if ffi::lua_touserdata(l, idx) as usize == refs.nil_ptr && refs.nil_ptr != 0 => {
                 rmp::encode::write_nil(out).map_err(write_err)
             }
-            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => rmp::encode::write_nil(out).map_err(write_err),
+            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => {
+                rmp::encode::write_nil(out).map_err(write_err)
+            }
             t => Err(format!("cannot encode a {}", type_name(t))),
         }
     }
@@ -151,7 +159,13 @@ fn type_name(t: c_int) -> &'static str {
     }
 }
 
-unsafe fn encode_table(l: *mut lua_State, refs: &Refs, idx: c_int, out: &mut Vec<u8>, depth: usize) -> std::result::Result<(), String> {
+unsafe fn encode_table(
+    l: *mut lua_State,
+    refs: &Refs,
+    idx: c_int,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> std::result::Result<(), String> {
     if depth >= MAX_DEPTH {
         return Err(format!("nested deeper than {MAX_DEPTH} (a table that contains itself?)"));
     }
@@ -268,7 +282,9 @@ impl<'a> Parser<'a> {
     fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
         let input: &'a [u8] = self.input;
         let end = self.pos.checked_add(n).filter(|&e| e <= input.len());
-        let Some(end) = end else { return Err(self.fail(format!("{n} more bytes expected, {} left", self.remaining()))) };
+        let Some(end) = end else {
+            return Err(self.fail(format!("{n} more bytes expected, {} left", self.remaining())));
+        };
         let slice = &input[self.pos..end];
         self.pos = end;
         Ok(slice)
@@ -377,7 +393,8 @@ impl<'a> Parser<'a> {
                 if n > self.remaining() / 2 {
                     return Err(self.fail(format!("map of {n} entries in {} bytes", self.remaining())));
                 }
-                if n == 1 && self.callbacks
+                if n == 1
+                    && self.callbacks
                     && let Some((key, after)) = self.str_at(self.pos)
                     && key == CALLBACK_KEY.as_bytes()
                     && let Some((name, end)) = self.str_at(after)
@@ -424,7 +441,8 @@ impl<'a> Parser<'a> {
             return Err(self.fail(format!("unsupported extension type {ty}")));
         }
         let mut rd = payload;
-        let handle: i64 = rmp::decode::read_int(&mut rd).map_err(|_| self.fail("a handle extension must hold an integer"))?;
+        let handle: i64 =
+            rmp::decode::read_int(&mut rd).map_err(|_| self.fail("a handle extension must hold an integer"))?;
         sink.int(handle)
     }
 }

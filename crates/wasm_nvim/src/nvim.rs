@@ -221,7 +221,15 @@ impl Nvim {
 
     /// A raw function's FFI wrapper (helpers.lua `ffi_wrap`), or `None`
     /// when LuaJIT's FFI is not there.
-    pub fn ffi_wrap(&self, path: &str, handle: usize, nargs: usize, has_result: bool, slow: &Function, flush: Function) -> Result<Option<Function>> {
+    pub fn ffi_wrap(
+        &self,
+        path: &str,
+        handle: usize,
+        nargs: usize,
+        has_result: bool,
+        slow: &Function,
+        flush: Function,
+    ) -> Result<Option<Function>> {
         Ok(self.helpers.call_function("ffi_wrap", (path, handle as f64, nargs, has_result, slow, flush))?)
     }
 
@@ -296,7 +304,9 @@ impl Nvim {
             Ok(f) => f,
             // Not an expression: a chunk with its own `return`? If not that
             // either, the expression's syntax error is the one to report.
-            Err(as_expr) => self.lua.load(code).set_name(&name).into_function().map_err(|_| Error::from_lua(&as_expr))?,
+            Err(as_expr) => {
+                self.lua.load(code).set_name(&name).into_function().map_err(|_| Error::from_lua(&as_expr))?
+            }
         };
         let value: Value = func.call(()).map_err(|e| Error::from_lua(&e))?;
         self.conv.to_json(&value)
@@ -313,7 +323,13 @@ impl Nvim {
     /// what to delete when the plugin unloads, if it registered something.
     /// The result is converted only when `want_result` (the plugin's import
     /// has a result) and the function returns one.
-    pub fn call_api(&self, index: usize, args: Option<&[u8]>, maker: &Maker, want_result: bool) -> Result<(Option<Vec<u8>>, Option<Resource>)> {
+    pub fn call_api(
+        &self,
+        index: usize,
+        args: Option<&[u8]>,
+        maker: &Maker,
+        want_result: bool,
+    ) -> Result<(Option<Vec<u8>>, Option<Resource>)> {
         let args = match args {
             None => Vec::new(),
             Some(json) => {
@@ -365,7 +381,13 @@ impl Nvim {
         self.encode_with(std::slice::from_ref(result), false, handle, out)
     }
 
-    fn encode_with(&self, values: &[Value], as_array: bool, handle: Option<(Handle, bool)>, out: &mut Vec<u8>) -> Result<()> {
+    fn encode_with(
+        &self,
+        values: &[Value],
+        as_array: bool,
+        handle: Option<(Handle, bool)>,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let refs = &self.refs;
         self.lua.exec_raw_lua(|raw| {
             // SAFETY: the values are pushed inside the protected frame,
@@ -373,7 +395,8 @@ impl Nvim {
             unsafe {
                 protected(raw.state(), |l| -> Result<()> {
                     if as_array {
-                        rmp::encode::write_array_len(out, values.len() as u32).map_err(|e| Error::value(e.to_string()))?;
+                        rmp::encode::write_array_len(out, values.len() as u32)
+                            .map_err(|e| Error::value(e.to_string()))?;
                     }
                     if ffi::lua_checkstack(l, 4) == 0 {
                         return Err(Error::value("Lua stack overflow"));
@@ -436,9 +459,9 @@ impl Nvim {
                     }
                     let mut sink = LuaSink { l, refs, callbacks_at: base + 1, next_callback: 0 };
                     let mut p = Parser::new(bytes, !functions.is_empty());
-                    let parsed = p.value(&mut sink, 0).and_then(|()| {
-                        if p.at_end() { Ok(()) } else { Err("bytes after the value".into()) }
-                    });
+                    let parsed = p
+                        .value(&mut sink, 0)
+                        .and_then(|()| if p.at_end() { Ok(()) } else { Err("bytes after the value".into()) });
                     let value = match parsed {
                         Ok(()) => Ok(raw.pop_value()),
                         Err(e) => Err(Error::value(e)),
@@ -454,7 +477,13 @@ impl Nvim {
     /// with a msgpack array of arguments and appends the msgpack result to
     /// `out`. Without callbacks it stays on the raw C API; with them it
     /// goes through `call_api_values`, which tracks what they register.
-    pub fn call_api_msgpack(&self, index: usize, args: &[u8], maker: &Maker, out: &mut Vec<u8>) -> Result<Option<Resource>> {
+    pub fn call_api_msgpack(
+        &self,
+        index: usize,
+        args: &[u8],
+        maker: &Maker,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Resource>> {
         let (api, _) = self.lua_api(index)?;
         if let Some(values) = self.callback_args(args, maker)? {
             let (result, registered) = self.call_api_values(index, values, maker)?;
@@ -468,7 +497,13 @@ impl Nvim {
     /// Calls the function under registry reference `func` with a msgpack
     /// array of arguments, all on the raw C API; appends its first result
     /// (`Some(handle type)`) or nothing (`None`) to `out`.
-    fn call_raw(&self, func: c_int, args: &[u8], result: Option<Option<(Handle, bool)>>, out: &mut Vec<u8>) -> Result<()> {
+    fn call_raw(
+        &self,
+        func: c_int,
+        args: &[u8],
+        result: Option<Option<(Handle, bool)>>,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let refs = &self.refs;
         self.lua.exec_raw_lua(|raw| {
             // SAFETY: everything pushed here is popped before returning; the
@@ -511,7 +546,14 @@ impl Nvim {
     /// The fast ABI's `lua` import: runs a chunk (compiled once per source
     /// text) with a msgpack array of arguments as its `...`; appends its
     /// first result to `out`.
-    pub fn run_chunk_msgpack(&self, plugin: &str, code: &[u8], args: &[u8], maker: &Maker, out: &mut Vec<u8>) -> Result<()> {
+    pub fn run_chunk_msgpack(
+        &self,
+        plugin: &str,
+        code: &[u8],
+        args: &[u8],
+        maker: &Maker,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let func = self.chunk(plugin, code)?;
         let Some(values) = self.callback_args(args, maker)? else {
             return self.call_raw(func, args, Some(None), out);
@@ -549,7 +591,9 @@ impl Nvim {
         let current = || -> Result<Option<i64>> { Ok(Some(self.helpers.call_function("current_buf", ())?)) };
         Ok(match resource {
             Some(Resource::Command { buffer: Some(0), name }) => Some(Resource::Command { buffer: current()?, name }),
-            Some(Resource::Keymap { buffer: Some(0), mode, lhs }) => Some(Resource::Keymap { buffer: current()?, mode, lhs }),
+            Some(Resource::Keymap { buffer: Some(0), mode, lhs }) => {
+                Some(Resource::Keymap { buffer: current()?, mode, lhs })
+            }
             other => other,
         })
     }
@@ -559,9 +603,12 @@ impl Nvim {
     pub fn release(&self, resource: &Resource) -> Result<()> {
         let args = match resource {
             Resource::Autocmd(id) => ("autocmd", Value::Integer(*id), Value::Nil, Value::Nil),
-            Resource::Command { buffer, name } => {
-                ("command", Value::String(self.lua.create_string(name)?), buffer.map_or(Value::Nil, Value::Integer), Value::Nil)
-            }
+            Resource::Command { buffer, name } => (
+                "command",
+                Value::String(self.lua.create_string(name)?),
+                buffer.map_or(Value::Nil, Value::Integer),
+                Value::Nil,
+            ),
             Resource::Keymap { buffer, mode, lhs } => (
                 "keymap",
                 Value::String(self.lua.create_string(mode)?),

@@ -99,7 +99,13 @@ pub struct PluginOptions {
 
 impl Default for PluginOptions {
     fn default() -> Self {
-        PluginOptions { enabled: true, limits: LimitOptions::default(), allow: AllowOptions::default(), data_dir: false, path: None }
+        PluginOptions {
+            enabled: true,
+            limits: LimitOptions::default(),
+            allow: AllowOptions::default(),
+            data_dir: false,
+            path: None,
+        }
     }
 }
 
@@ -262,7 +268,12 @@ fn plugin_options(t: &Table, path: &str, warnings: &mut Vec<String>) -> Result<P
             }
             "path" => match value {
                 Value::String(s) => out.path = Some(s.to_string_lossy()),
-                other => return Err(Error::value(format!("option '{path}.path' must be a string, got {}", other.type_name()))),
+                other => {
+                    return Err(Error::value(format!(
+                        "option '{path}.path' must be a string, got {}",
+                        other.type_name()
+                    )));
+                }
             },
             other => {
                 if !limit_option(&mut out.limits, other, value, path)? {

@@ -70,7 +70,8 @@ impl Default for Permissions {
 impl Permissions {
     /// Why the plugin may not run Lua, if it may not (`lua_exec` and co).
     pub fn deny_lua(&self, plugin: &str) -> Option<Error> {
-        (!self.lua).then(|| denied(format!("plugin '{plugin}' may not run Lua or Vimscript (allow.lua = false in setup())")))
+        (!self.lua)
+            .then(|| denied(format!("plugin '{plugin}' may not run Lua or Vimscript (allow.lua = false in setup())")))
     }
 
     /// Why the plugin may not call API function `name`, if it may not.
@@ -128,7 +129,10 @@ mod tests {
         let no_lua = Permissions { lua: false, api: ApiGrant::All };
         assert!(no_lua.deny_api("p", "nvim_buf_get_lines").is_none());
         let e = no_lua.deny_api("p", "nvim_exec2").map(|e| e.to_string()).unwrap_or_default();
-        assert!(e.contains("nvim_exec2: permission denied: plugin 'p' may not run Lua or Vimscript (allow.lua = false"), "{e}");
+        assert!(
+            e.contains("nvim_exec2: permission denied: plugin 'p' may not run Lua or Vimscript (allow.lua = false"),
+            "{e}"
+        );
         assert!(CODE_RUNNING.windows(2).all(|w| w[0] < w[1]), "sorted");
     }
 

@@ -18,16 +18,17 @@ use wasmtime::{AsContextMut, InstancePre, Store};
 
 use crate::bounded;
 use crate::cache;
-use crate::files;
 use crate::error::{Error, Kind, Result};
+use crate::files;
 use crate::limits::Limits;
 use crate::panics;
+use crate::raw::Slots;
 use crate::reentry;
 use crate::runtime::Runtime;
 use crate::stack;
-use crate::raw::Slots;
 use crate::state::{
-    Abi, ExportFn, FunctionSpec, Guest, GuestIo, HostState, MAX_DEPTH, Packed, Payload, Reply, Shape, call_checked, read_bytes,
+    Abi, ExportFn, FunctionSpec, Guest, GuestIo, HostState, MAX_DEPTH, Packed, Payload, Reply, Shape, call_checked,
+    read_bytes,
 };
 
 /// How the plugin's code was obtained, and how long it took.
@@ -184,11 +185,8 @@ impl Plugin {
 
     fn resolve_exports(&self, store: &mut Store<HostState>) -> Result<()> {
         let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
-        let exports = self
-            .functions
-            .iter()
-            .map(|f| ExportFn::lookup(&instance, &mut *store, f))
-            .collect::<Result<Vec<_>>>()?;
+        let exports =
+            self.functions.iter().map(|f| ExportFn::lookup(&instance, &mut *store, f)).collect::<Result<Vec<_>>>()?;
         if let Some(guest) = store.data_mut().guest.as_mut() {
             guest.exports = exports;
         }
@@ -201,7 +199,8 @@ impl Plugin {
         if let Some(index) = self.functions.iter().position(|f| f.name == name) {
             return Ok(Target::Listed(index));
         }
-        let ty = self.pre.borrow().as_ref().and_then(|pre| pre.module().get_export(name)).and_then(|e| e.func().cloned());
+        let ty =
+            self.pre.borrow().as_ref().and_then(|pre| pre.module().get_export(name)).and_then(|e| e.func().cloned());
         let shape = ty.and_then(|ty| match self.abi {
             Abi::Seed => Shape::seed(&ty),
             Abi::Msgpack => Shape::packed(&ty),
@@ -290,7 +289,11 @@ impl Plugin {
         let Ok(rt) = crate::runtime::get() else { return };
         let function = self.spec(target).map_or("?", |f| f.name.as_str());
         let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        rt.journal(&self.name, "slow call", &format!("{}.{function} took {ms} ms ({} ms in wasm)", self.name, wasm.as_millis()));
+        rt.journal(
+            &self.name,
+            "slow call",
+            &format!("{}.{function} took {ms} ms ({} ms in wasm)", self.name, wasm.as_millis()),
+        );
         let mut slow = self.slow.borrow_mut();
         slow.count += 1;
         if slow.slowest.as_ref().is_none_or(|(_, worst)| ms > *worst) {
@@ -402,8 +405,9 @@ impl Plugin {
         // shape at load, `slots` holds values of those types, and `func`
         // belongs to this store. While it runs no Lua can (`raw_call`), so
         // nothing can reach this plugin's slot, which stays borrowed.
-        let entered =
-            stack::enter(|| unsafe { func.call_unchecked(&mut **store, &mut slots.values[..] as *mut [wasmtime::ValRaw]) });
+        let entered = stack::enter(|| unsafe {
+            func.call_unchecked(&mut **store, &mut slots.values[..] as *mut [wasmtime::ValRaw])
+        });
         let state = store.data_mut();
         state.depth = 0;
         state.raw_call = false;
@@ -446,15 +450,21 @@ impl Plugin {
 
 /// A new `Store` with the module instantiated, the seed exports resolved and
 /// the WASI reactor initializer (`_initialize`) run if there is one.
-fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key: u64, limits: &Limits) -> Result<Store<HostState>> {
+fn instantiate(
+    rt: &Runtime,
+    pre: &InstancePre<HostState>,
+    name: &Arc<str>,
+    key: u64,
+    limits: &Limits,
+) -> Result<Store<HostState>> {
     let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_callback(|mut ctx| ctx.data_mut().check_deadline());
     // Start functions and `_initialize` run under the same deadline.
     store.set_epoch_deadline(1);
     store.data_mut().start_call();
-    let instance = panics::catch(|| pre.instantiate(&mut store))?
-        .map_err(|e| Error::from_wasm(e).context("instantiating"))?;
+    let instance =
+        panics::catch(|| pre.instantiate(&mut store))?.map_err(|e| Error::from_wasm(e).context("instantiating"))?;
     let guest = Guest::resolve(&instance, &mut store)?;
     store.data_mut().guest = Some(guest);
     store.data_mut().instance = Some(instance);
@@ -466,7 +476,11 @@ fn instantiate(rt: &Runtime, pre: &InstancePre<HostState>, name: &Arc<str>, key:
     Ok(store)
 }
 
-pub(crate) fn invoke_export(mut ctx: impl AsContextMut<Data = HostState>, target: &Target, arg: Payload) -> Result<Reply> {
+pub(crate) fn invoke_export(
+    mut ctx: impl AsContextMut<Data = HostState>,
+    target: &Target,
+    arg: Payload,
+) -> Result<Reply> {
     let mut ctx = ctx.as_context_mut();
     let func = match target {
         Target::Listed(index) => {
@@ -547,7 +561,11 @@ impl From<Error> for Fault {
 }
 
 /// Moves the argument in, calls, moves the result out, per shape.
-fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportFn, arg: Payload) -> Result<Reply, Fault> {
+fn call_shape(
+    ctx: &mut wasmtime::StoreContextMut<'_, HostState>,
+    func: &ExportFn,
+    arg: Payload,
+) -> Result<Reply, Fault> {
     let trap = |e: wasmtime::Error| Fault::Trap(Error::from_wasm(e));
     let seed_arg = |ctx: &mut wasmtime::StoreContextMut<'_, HostState>, arg: Payload| -> Result<u32> {
         match arg {
@@ -587,7 +605,10 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
             let packed = Packed::from_u64(raw.get_i64() as u64);
             let out = take_packed(ctx, &guest, packed).map_err(|e| e.context("result"))?;
             if packed.error {
-                return Err(Fault::Guest(Error::new(Kind::Plugin, bounded::truncate_lossy(&out, bounded::MAX_PLUGIN_MESSAGE))));
+                return Err(Fault::Guest(Error::new(
+                    Kind::Plugin,
+                    bounded::truncate_lossy(&out, bounded::MAX_PLUGIN_MESSAGE),
+                )));
             }
             Ok(if out.is_empty() { Reply::None } else { Reply::Bytes(out) })
         }
@@ -614,7 +635,11 @@ fn call_shape(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, func: &ExportF
 
 /// Copies a buffer a packed function returned out of guest memory and hands
 /// it back to the guest's `dealloc`.
-pub fn take_packed(ctx: &mut wasmtime::StoreContextMut<'_, HostState>, guest: &GuestIo, packed: Packed) -> Result<Vec<u8>> {
+pub fn take_packed(
+    ctx: &mut wasmtime::StoreContextMut<'_, HostState>,
+    guest: &GuestIo,
+    packed: Packed,
+) -> Result<Vec<u8>> {
     if packed.len == 0 {
         return Ok(Vec::new());
     }
@@ -647,7 +672,12 @@ pub const FUNCTIONS_SECTION: &str = "wasm_nvim_functions";
 
 /// Asks the plugin for its function list, per ABI, and resolves each
 /// function's shape.
-fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<HostState>, wasm: &[u8]) -> Result<Vec<FunctionSpec>> {
+fn list_functions(
+    store: &mut Store<HostState>,
+    abi: Abi,
+    pre: &InstancePre<HostState>,
+    wasm: &[u8],
+) -> Result<Vec<FunctionSpec>> {
     let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
     let section = match abi {
         Abi::Msgpack => crate::wasmfile::custom_section(wasm, FUNCTIONS_SECTION)?,
@@ -671,9 +701,9 @@ fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<Host
             ("functionality", invoke(&mut *store, &ExportFn::Ret(*f.func()), Payload::None))
         }
         (Abi::Msgpack, None) => {
-            let f = instance
-                .get_typed_func::<(u32, u32), u64>(&mut *store, "wasm_nvim_functions")
-                .map_err(|e| Error::load(format!("export 'wasm_nvim_functions' must be a function (i32, i32) -> i64: {e:#}")))?;
+            let f = instance.get_typed_func::<(u32, u32), u64>(&mut *store, "wasm_nvim_functions").map_err(|e| {
+                Error::load(format!("export 'wasm_nvim_functions' must be a function (i32, i32) -> i64: {e:#}"))
+            })?;
             ("wasm_nvim_functions", invoke(&mut *store, &ExportFn::Packed(*f.func()), Payload::Bytes(Vec::new())))
         }
     };
@@ -687,7 +717,10 @@ fn list_functions(store: &mut Store<HostState>, abi: Abi, pre: &InstancePre<Host
             let shape = if f.raw {
                 let ty = pre.module().get_export(&f.name).and_then(|e| e.func().cloned());
                 ty.as_ref().and_then(Shape::raw).ok_or_else(|| {
-                    Error::load(format!("raw export '{}' must be a function of numbers with at most one result", f.name))
+                    Error::load(format!(
+                        "raw export '{}' must be a function of numbers with at most one result",
+                        f.name
+                    ))
                 })?
             } else {
                 match abi {
@@ -791,13 +824,22 @@ mod tests {
     #[test]
     fn parses_the_seed_example() {
         let specs = parse_functionality(br#"[{"name":"hi", "params": "void", "returns": "void"}]"#).unwrap();
-        assert_eq!(specs, vec![Listed { name: "hi".into(), takes_arg: false, returns: false, raw: false, signature: None, doc: None }]);
+        assert_eq!(
+            specs,
+            vec![Listed {
+                name: "hi".into(),
+                takes_arg: false,
+                returns: false,
+                raw: false,
+                signature: None,
+                doc: None
+            }]
+        );
     }
 
     #[test]
     fn anything_but_void_means_one_value() {
-        let specs =
-            parse_functionality(br#"[{"name":"f","params":"string","returns":{"t":1}},{"name":"g"}]"#).unwrap();
+        let specs = parse_functionality(br#"[{"name":"f","params":"string","returns":{"t":1}},{"name":"g"}]"#).unwrap();
         assert!(specs[0].takes_arg && specs[0].returns);
         assert!(!specs[1].takes_arg && !specs[1].returns, "missing fields are void");
     }
@@ -813,9 +855,11 @@ mod tests {
 
     #[test]
     fn long_lists_and_names_are_refused_and_duplicates_found_fast() {
-        let list = |n: usize| format!("[{}]", (0..n).map(|i| format!(r#"{{"name":"f{i}"}}"#)).collect::<Vec<_>>().join(","));
+        let list =
+            |n: usize| format!("[{}]", (0..n).map(|i| format!(r#"{{"name":"f{i}"}}"#)).collect::<Vec<_>>().join(","));
         assert_eq!(parse_functionality(list(MAX_FUNCTIONS).as_bytes()).map(|l| l.len()).ok(), Some(MAX_FUNCTIONS));
-        let err = parse_functionality(list(MAX_FUNCTIONS + 1).as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
+        let err =
+            parse_functionality(list(MAX_FUNCTIONS + 1).as_bytes()).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("lists 10001 functions, more than 10000"), "{err}");
         let long = format!(r#"[{{"name":"{}"}}]"#, "n".repeat(MAX_NAME + 1));
         assert!(parse_functionality(long.as_bytes()).is_err());

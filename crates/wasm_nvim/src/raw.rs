@@ -101,12 +101,13 @@ pub fn args(params: &[Num], args: &[Value]) -> Result<Slots> {
             Value::Integer(i) => *i as f64,
             Value::Number(n) => *n,
             other => {
-                return Err(Error::value(format!("expected a number, got {}", crate::convert::type_name(other))).context(format!("argument {}", i + 1)));
+                return Err(Error::value(format!("expected a number, got {}", crate::convert::type_name(other)))
+                    .context(format!("argument {}", i + 1)));
             }
         };
-        slots.values[i] = ty
-            .from_f64(n)
-            .ok_or_else(|| Error::value(format!("{n} does not fit an {}", ty.as_str())).context(format!("argument {}", i + 1)))?;
+        slots.values[i] = ty.from_f64(n).ok_or_else(|| {
+            Error::value(format!("{n} does not fit an {}", ty.as_str())).context(format!("argument {}", i + 1))
+        })?;
     }
     Ok(slots)
 }

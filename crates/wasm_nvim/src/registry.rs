@@ -117,9 +117,15 @@ pub struct Candidate {
 pub enum Found {
     Load(Candidate),
     /// Same stem as an earlier file on the runtimepath.
-    Shadowed { path: PathBuf, by: PathBuf },
+    Shadowed {
+        path: PathBuf,
+        by: PathBuf,
+    },
     /// The stem is a field of the module table, or not valid UTF-8.
-    BadName { path: PathBuf, why: String },
+    BadName {
+        path: PathBuf,
+        why: String,
+    },
 }
 
 /// Decides the name of each file, in runtimepath order.
@@ -156,7 +162,8 @@ mod tests {
 
     #[test]
     fn first_on_the_runtimepath_wins() {
-        let found = discover(&["/a/wasm/stats.wasm".into(), "/b/wasm/stats.wasm".into(), "/b/wasm/my-plugin.wasm".into()]);
+        let found =
+            discover(&["/a/wasm/stats.wasm".into(), "/b/wasm/stats.wasm".into(), "/b/wasm/my-plugin.wasm".into()]);
         assert_eq!(found[0], Found::Load(Candidate { name: "stats".into(), path: "/a/wasm/stats.wasm".into() }));
         assert_eq!(found[1], Found::Shadowed { path: "/b/wasm/stats.wasm".into(), by: "/a/wasm/stats.wasm".into() });
         assert!(matches!(&found[2], Found::Load(c) if c.name == "my-plugin"));

@@ -15,13 +15,13 @@ use mlua::{Lua, Table};
 use wasmtime::{Config, Engine, Linker};
 
 use crate::abi;
-use crate::callbacks::{Maker, Tracked};
 use crate::bounded;
-use crate::plugin::Plugin;
+use crate::callbacks::{Maker, Tracked};
 use crate::error::{Error, Result};
 use crate::limits::{self, Limits, TICK};
 use crate::nvim::{Level, Nvim};
 use crate::options::Options;
+use crate::plugin::Plugin;
 use crate::registry::Registry;
 use crate::state::{HostState, Output};
 
@@ -101,9 +101,7 @@ thread_local! {
 /// The runtime of this thread; an error when the library was not loaded
 /// through `require` on it.
 pub fn get() -> Result<&'static Runtime> {
-    RUNTIME
-        .with(|r| r.get().copied())
-        .ok_or_else(|| Error::internal("wasm_nvim runtime used before luaopen"))
+    RUNTIME.with(|r| r.get().copied()).ok_or_else(|| Error::internal("wasm_nvim runtime used before luaopen"))
 }
 
 /// Creates the runtime on first use; later `require`s reuse it.

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 
 use wasmtime::{AsContext, AsContextMut, Func, FuncType, Instance, Memory, TypedFunc, UpdateDeadline, ValRaw, ValType};
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::error::{Error, Result};
 use crate::limits::{Budget, Limiter, Limits};
-use crate::raw::{MAX_PARAMS, Num, Slots};
 use crate::output::Capture;
+use crate::raw::{MAX_PARAMS, Num, Slots};
 use crate::values::Values;
 
 /// Deepest nesting of calls into one plugin (plugin -> Lua -> same plugin ...).
@@ -146,7 +146,11 @@ impl HostState {
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        Some(format!("{}\n[... output of this call cut: at most {} KiB is shown per call]", &text[..end], MAX_SHOWN >> 10))
+        Some(format!(
+            "{}\n[... output of this call cut: at most {} KiB is shown per call]",
+            &text[..end],
+            MAX_SHOWN >> 10
+        ))
     }
 
     /// At the start of an outermost call.
@@ -206,7 +210,8 @@ impl Shape {
         let params: Option<Vec<Num>> = ty.params().map(|t| Num::of(&t)).collect();
         let results: Option<Vec<Num>> = ty.results().map(|t| Num::of(&t)).collect();
         let (params, results) = (params?, results?);
-        (results.len() <= 1 && params.len() <= MAX_PARAMS).then(|| Shape::Raw { params, result: results.first().copied() })
+        (results.len() <= 1 && params.len() <= MAX_PARAMS)
+            .then(|| Shape::Raw { params, result: results.first().copied() })
     }
 
     /// The seed shape a wasm type has, if it has one.
@@ -214,14 +219,16 @@ impl Shape {
         let i32s = |v: &[ValType]| v.len() <= 1 && v.iter().all(|t| matches!(t, ValType::I32));
         let params: Vec<ValType> = ty.params().collect();
         let results: Vec<ValType> = ty.results().collect();
-        (i32s(&params) && i32s(&results)).then_some(Shape::Seed { takes_arg: params.len() == 1, returns: results.len() == 1 })
+        (i32s(&params) && i32s(&results))
+            .then_some(Shape::Seed { takes_arg: params.len() == 1, returns: results.len() == 1 })
     }
 
     /// The packed shape, if the wasm type is `(i32, i32) -> i64`.
     pub fn packed(ty: &FuncType) -> Option<Shape> {
         let params: Vec<ValType> = ty.params().collect();
         let results: Vec<ValType> = ty.results().collect();
-        (matches!(params[..], [ValType::I32, ValType::I32]) && matches!(results[..], [ValType::I64])).then_some(Shape::Packed)
+        (matches!(params[..], [ValType::I32, ValType::I32]) && matches!(results[..], [ValType::I64]))
+            .then_some(Shape::Packed)
     }
 
     /// How `plugins()` and errors describe it.
@@ -295,10 +302,18 @@ impl ExportFn {
             *t.func()
         }
         let found = match &spec.shape {
-            Shape::Seed { takes_arg: false, returns: false } => instance.get_typed_func::<(), ()>(&mut store, name).map(f).map(ExportFn::Unit),
-            Shape::Seed { takes_arg: true, returns: false } => instance.get_typed_func::<u32, ()>(&mut store, name).map(f).map(ExportFn::Arg),
-            Shape::Seed { takes_arg: false, returns: true } => instance.get_typed_func::<(), u32>(&mut store, name).map(f).map(ExportFn::Ret),
-            Shape::Seed { takes_arg: true, returns: true } => instance.get_typed_func::<u32, u32>(&mut store, name).map(f).map(ExportFn::ArgRet),
+            Shape::Seed { takes_arg: false, returns: false } => {
+                instance.get_typed_func::<(), ()>(&mut store, name).map(f).map(ExportFn::Unit)
+            }
+            Shape::Seed { takes_arg: true, returns: false } => {
+                instance.get_typed_func::<u32, ()>(&mut store, name).map(f).map(ExportFn::Arg)
+            }
+            Shape::Seed { takes_arg: false, returns: true } => {
+                instance.get_typed_func::<(), u32>(&mut store, name).map(f).map(ExportFn::Ret)
+            }
+            Shape::Seed { takes_arg: true, returns: true } => {
+                instance.get_typed_func::<u32, u32>(&mut store, name).map(f).map(ExportFn::ArgRet)
+            }
             Shape::Packed => instance.get_typed_func::<(u32, u32), u64>(&mut store, name).map(f).map(ExportFn::Packed),
             Shape::Raw { .. } => instance
                 .get_func(&mut store, name)
@@ -429,12 +444,7 @@ pub fn read_bytes(store: impl AsContext<Data = HostState>, memory: Memory, ptr: 
         .checked_add(len as usize)
         .and_then(|end| data.get(start..end))
         .map(<[u8]>::to_vec)
-        .ok_or_else(|| {
-            Error::abi(format!(
-                "range {ptr}+{len} is outside the plugin's memory ({} bytes)",
-                data.len()
-            ))
-        })
+        .ok_or_else(|| Error::abi(format!("range {ptr}+{len} is outside the plugin's memory ({} bytes)", data.len())))
 }
 
 /// Copies `bytes` into guest memory at `ptr`, bounds checked.

@@ -213,8 +213,7 @@ mod tests {
 
     #[test]
     fn byte_cap_is_checked_before_storing() {
-        let mut v = Values::default();
-        v.bytes = MAX_BYTES - 2;
+        let mut v = Values { bytes: MAX_BYTES - 2, ..Values::default() };
         assert!(matches!(v.insert(vec![0; 3]), Err(e) if e.kind == crate::error::Kind::Limit));
         assert!(v.insert(vec![0; 2]).is_ok());
     }

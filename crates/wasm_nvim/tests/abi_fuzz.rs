@@ -9,6 +9,9 @@
 //! `WASM_NVIM_FUZZ_CASES=1000000 cargo test --release -p wasm_nvim --test abi_fuzz -- --nocapture`
 //! (`WASM_NVIM_FUZZ_SEED=<n>` replays from another seed).
 
+// A test may unwrap: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use wasm_nvim::error::{Error, Kind};
@@ -111,7 +114,8 @@ fn random_host_call_sequences_never_panic_and_keep_accounts() {
     let cases: u64 = std::env::var("WASM_NVIM_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let seed: u64 = std::env::var("WASM_NVIM_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed);
     let engine = Engine::default();
-    let module = Module::new(&engine, wat::parse_str(INTERPRETER).expect("interpreter parses")).expect("interpreter compiles");
+    let module =
+        Module::new(&engine, wat::parse_str(INTERPRETER).expect("interpreter parses")).expect("interpreter compiles");
     let mut linker = Linker::new(&engine);
     wasm_nvim::abi::seed::define_values(&mut linker).expect("value imports");
     let mut rng = Rng(seed | 1);
@@ -142,7 +146,8 @@ fn random_host_call_sequences_never_panic_and_keep_accounts() {
         // The program lives at 96 KiB, clear of the bump allocator's 64 KiB.
         let at = 96 * 1024;
         f.guest.io.memory.data_mut(&mut f.store)[at..at + program.len()].copy_from_slice(&program);
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.run.call(&mut f.store, (at as u32, n))));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.run.call(&mut f.store, (at as u32, n))));
         let result = match outcome {
             Ok(result) => result,
             Err(_) => panic!("case {case} (seed {seed}): the host panicked"),

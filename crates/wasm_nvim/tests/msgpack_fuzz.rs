@@ -9,6 +9,9 @@
 //! A fixed seed and a bounded case count keep `cargo test` fast and
 //! repeatable; `WASM_NVIM_FUZZ_CASES=<n>` runs more.
 
+// A test may unwrap: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use wasm_nvim::msgpack::{Parser, Sink};
@@ -181,23 +184,28 @@ fn valid_encodings_round_trip() {
 #[test]
 fn mutated_encodings_give_a_value_or_an_error() {
     runner(20_000)
-        .run(&(value(), any::<prop::sample::Index>(), any::<u8>(), any::<prop::sample::Index>()), |(v, at, byte, cut)| {
-            let mut bytes = Vec::new();
-            encode(&v, &mut bytes);
-            let i = at.index(bytes.len());
-            bytes[i] = byte;
-            bytes.truncate(cut.index(bytes.len()) + 1);
-            if let Err(e) = parse(&bytes, true) {
-                prop_assert!(!e.starts_with("event order"), "{e}");
-            }
-            Ok(())
-        })
+        .run(
+            &(value(), any::<prop::sample::Index>(), any::<u8>(), any::<prop::sample::Index>()),
+            |(v, at, byte, cut)| {
+                let mut bytes = Vec::new();
+                encode(&v, &mut bytes);
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+                bytes.truncate(cut.index(bytes.len()) + 1);
+                if let Err(e) = parse(&bytes, true) {
+                    prop_assert!(!e.starts_with("event order"), "{e}");
+                }
+                Ok(())
+            },
+        )
         .unwrap();
 }
 
 #[test]
 fn hostile_lengths_are_errors_before_any_allocation() {
-    for bytes in [&b"\xdd\xff\xff\xff\xff"[..], b"\xdf\xff\xff\xff\xff", b"\xc6\xff\xff\xff\xff", b"\xc9\xff\xff\xff\xff\x00"] {
+    for bytes in
+        [&b"\xdd\xff\xff\xff\xff"[..], b"\xdf\xff\xff\xff\xff", b"\xc6\xff\xff\xff\xff", b"\xc9\xff\xff\xff\xff\x00"]
+    {
         assert!(parse(bytes, false).is_err(), "{bytes:?}");
     }
     let deep = [vec![0x91u8; 200], vec![0xc0]].concat();

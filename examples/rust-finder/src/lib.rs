@@ -11,8 +11,8 @@
 //!   when cancelled.
 
 use std::cell::RefCell;
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -130,7 +130,13 @@ struct Matches {
 
 /// The best `limit` of `count` items by score (ties: shorter first, then
 /// earlier), or `None` when cancelled.
-fn top<'a>(state: &mut State, count: usize, item: impl Fn(usize) -> &'a [u8], limit: usize, report: bool) -> Option<Matches> {
+fn top<'a>(
+    state: &mut State,
+    count: usize,
+    item: impl Fn(usize) -> &'a [u8],
+    limit: usize,
+    report: bool,
+) -> Option<Matches> {
     // min-heap of the best so far: the worst on top
     let mut heap: BinaryHeap<Reverse<(u32, Reverse<usize>, Reverse<usize>)>> = BinaryHeap::with_capacity(limit + 1);
     let mut matched = 0u32;

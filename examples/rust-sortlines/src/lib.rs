@@ -218,8 +218,7 @@ struct SortOptions {
 /// Decodes the argument. `nil` (JSON `null`) and an empty Lua table (which
 /// encodes as `[]`, not `{}`) both mean "no options".
 fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, String> {
-    let value: Value =
-        serde_json::from_slice(json).map_err(|e| format!("invalid argument: {e}"))?;
+    let value: Value = serde_json::from_slice(json).map_err(|e| format!("invalid argument: {e}"))?;
     let object = match value {
         Value::Null => Value::Object(Map::new()),
         Value::Array(a) if a.is_empty() => Value::Object(Map::new()),
@@ -248,21 +247,13 @@ fn sort(lines: &mut Vec<String>, o: &SortOptions) -> usize {
     let before = lines.len();
     if o.unique {
         // Like `:sort u`: whole lines are compared, even with `numeric`.
-        lines.dedup_by(|b, a| {
-            if o.ignore_case {
-                eq_ignore_case(a, b)
-            } else {
-                a == b
-            }
-        });
+        lines.dedup_by(|b, a| if o.ignore_case { eq_ignore_case(a, b) } else { a == b });
     }
     before - lines.len()
 }
 
 fn eq_ignore_case(a: &str, b: &str) -> bool {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The first decimal number in `line`, with a `-` right before it making it
@@ -275,21 +266,14 @@ fn first_number(line: &str) -> Option<i64> {
     let magnitude = bytes[start..]
         .iter()
         .take_while(|b| b.is_ascii_digit())
-        .fold(0i64, |n, b| {
-            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
-        });
+        .fold(0i64, |n, b| n.saturating_mul(10).saturating_add(i64::from(b - b'0')));
     Some(if negative { -magnitude } else { magnitude })
 }
 
 fn text_sort(arg: &[u8]) -> Result<Value, String> {
     let p: SortTextParams = parse(arg)?;
     let mut lines = p.lines;
-    let options = SortOptions {
-        reverse: p.reverse,
-        unique: p.unique,
-        ignore_case: p.ignore_case,
-        numeric: p.numeric,
-    };
+    let options = SortOptions { reverse: p.reverse, unique: p.unique, ignore_case: p.ignore_case, numeric: p.numeric };
     sort(&mut lines, &options);
     Ok(Value::from(lines))
 }
@@ -332,12 +316,7 @@ fn set_lines(start: i64, end: i64, lines: &[String]) {
 fn buffer_sort(arg: &[u8]) -> Result<Value, String> {
     let p: SortLinesParams = parse(arg)?;
     let (start, end) = line_range(p.first, p.last)?;
-    let options = SortOptions {
-        reverse: p.reverse,
-        unique: p.unique,
-        ignore_case: p.ignore_case,
-        numeric: p.numeric,
-    };
+    let options = SortOptions { reverse: p.reverse, unique: p.unique, ignore_case: p.ignore_case, numeric: p.numeric };
     let original = get_lines(start, end)?;
     let mut lines = original.clone();
     let removed = sort(&mut lines, &options);

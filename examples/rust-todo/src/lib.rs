@@ -26,10 +26,15 @@ fn setup(todo: &mut Todo, opts: Option<Opts>) -> Result<()> {
         todo.marker = marker;
     }
     let group = api::nvim_create_augroup("wasm_todo", AugroupOpts { clear: Some(true) })?;
-    let on_write = AutocmdOpts { group: Some(group.into()), callback: Some(Callback::new(on_write)), ..Default::default() };
+    let on_write =
+        AutocmdOpts { group: Some(group.into()), callback: Some(Callback::new(on_write)), ..Default::default() };
     api::nvim_create_autocmd(["BufWritePost"], on_write)?;
     let desc = Some("the TODOs of this buffer into the quickfix list".into());
-    api::nvim_create_user_command("TodoList", Callback::new(todo_list), UserCommandOpts { desc, force: Some(true), ..Default::default() })?;
+    api::nvim_create_user_command(
+        "TodoList",
+        Callback::new(todo_list),
+        UserCommandOpts { desc, force: Some(true), ..Default::default() },
+    )?;
     Ok(())
 }
 
@@ -57,7 +62,8 @@ struct QfItem {
 fn todo_list(todo: &mut Todo, _cmd: CommandArgs) -> Result<usize> {
     let buf = api::nvim_get_current_buf()?;
     let found = todos(buf, &todo.marker)?;
-    let items: Vec<QfItem> = found.into_iter().map(|(lnum, text)| QfItem { bufnr: buf.0, lnum, text: text.trim().into() }).collect();
+    let items: Vec<QfItem> =
+        found.into_iter().map(|(lnum, text)| QfItem { bufnr: buf.0, lnum, text: text.trim().into() }).collect();
     lua::<()>("vim.fn.setqflist({}, ' ', { title = 'TODOs', items = ... })", (&items,))?;
     notify(&format!("{} TODOs", items.len()), LogLevel::Info)?;
     Ok(items.len())

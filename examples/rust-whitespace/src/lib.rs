@@ -76,10 +76,12 @@ fn get_lines(buf: Buffer, start: i64, end: i64) -> Result<Vec<ByteBuf>> {
 fn trim_lines(buf: Buffer, first: i64, lines: &[ByteBuf]) -> Result<usize> {
     let outer = ws(|w| w.trimming.replace(buf))?;
     let edits = (first..).zip(lines).filter(|(_, l)| trailing(l) > 0);
-    let result: Result<usize> = edits.map(|(row, l)| {
-        let (from, to) = ((l.len() - trailing(l)) as i64, l.len() as i64);
-        api::nvim_buf_set_text(buf, row, from, row, to, [""]).map(|()| 1)
-    }).sum();
+    let result: Result<usize> = edits
+        .map(|(row, l)| {
+            let (from, to) = ((l.len() - trailing(l)) as i64, l.len() as i64);
+            api::nvim_buf_set_text(buf, row, from, row, to, [""]).map(|()| 1)
+        })
+        .sum();
     ws(|w| w.trimming = outer)?;
     publish(buf)?;
     result
@@ -150,7 +152,12 @@ fn setup(opts: Option<SetupOptions>) -> Result<()> {
     // Buffers opened before setup: our own BufEnter autocmd (and its pattern) decides.
     for buf in api::nvim_list_bufs()? {
         if api::nvim_buf_is_loaded(buf)? {
-            let opts = ExecAutocmdsOpts { group: Some(group.into()), buffer: Some(buf), modeline: Some(false), ..Default::default() };
+            let opts = ExecAutocmdsOpts {
+                group: Some(group.into()),
+                buffer: Some(buf),
+                modeline: Some(false),
+                ..Default::default()
+            };
             api::nvim_exec_autocmds(["BufEnter"], opts)?;
         }
     }
@@ -295,7 +302,10 @@ fn on_command(cmd: CommandArgs) -> Result<()> {
         }
         "count" => say(describe(&with_trailing(&get_lines(Buffer::CURRENT, first, last)?, cmd.line1))),
         "toggle" => {
-            let on = ws(|w| { w.trim_on_save = !w.trim_on_save; w.trim_on_save })?;
+            let on = ws(|w| {
+                w.trim_on_save = !w.trim_on_save;
+                w.trim_on_save
+            })?;
             say(format!("trim on save {}", if on { "enabled" } else { "disabled" }))
         }
         "enable" | "disable" => ws(|w| w.trim_on_save = sub == "enable"),

@@ -22,9 +22,9 @@
 
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
+use super::seed::api_name;
 use crate::callbacks::Maker;
 use crate::error::{Error, Kind, Result};
-use super::seed::api_name;
 use crate::runtime::Runtime;
 use crate::state::{HostState, Packed, read_bytes};
 
@@ -42,10 +42,12 @@ pub fn is_api_type(ty: &FuncType) -> bool {
 pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
         let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
-        let args = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?;
+        let args =
+            read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context(api_name(index))))?;
         call(&mut caller, &api_name(index), &|rt, maker, out| {
             // the error the plugin gets names the function, as in the seed ABI
-            let registered = rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
+            let registered =
+                rt.nvim.call_api_msgpack(index, &args, maker, out).map_err(|e| e.context(api_name(index)))?;
             if let Some(resource) = registered {
                 rt.track(maker, resource);
             }
@@ -72,7 +74,8 @@ pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, why: Error
 pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
     let why = why.clone();
     linker.func_wrap(MODULE, "lua", move |mut caller: Caller<'_, HostState>, _: u32, _: u32, _: u32, _: u32| {
-        call(&mut caller, "lua", &|_, _, _| Err(why.clone().context("lua"))).map_err(|e| wasmtime::Error::new(e.context("lua")))
+        call(&mut caller, "lua", &|_, _, _| Err(why.clone().context("lua")))
+            .map_err(|e| wasmtime::Error::new(e.context("lua")))
     })?;
     Ok(())
 }
@@ -86,13 +89,15 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "lua",
         |mut caller: Caller<'_, HostState>, code_ptr: u32, code_len: u32, ptr: u32, len: u32| {
             let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
-            let read = |caller: &Caller<'_, HostState>, p, n| read_bytes(caller, memory, p, n).map_err(|e| wasmtime::Error::new(e.context("lua")));
+            let read = |caller: &Caller<'_, HostState>, p, n| {
+                read_bytes(caller, memory, p, n).map_err(|e| wasmtime::Error::new(e.context("lua")))
+            };
             let (code, args) = (read(&caller, code_ptr, code_len)?, read(&caller, ptr, len)?);
             let plugin = caller.data().plugin.clone();
             call(&mut caller, "lua", &|rt, maker, out| {
                 rt.nvim.run_chunk_msgpack(&plugin, &code, &args, maker, out).map_err(|e| e.context("lua"))
             })
-                .map_err(|e| wasmtime::Error::new(e.context("lua")))
+            .map_err(|e| wasmtime::Error::new(e.context("lua")))
         },
     )?;
     // A Rust SDK plugin's panic hook calls this before the trap: the message
@@ -109,7 +114,8 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         }
         let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
         // API names are short; a longer one is no API function
-        let name = read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
+        let name =
+            read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
         let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
         Ok(i32::from(len <= 256 && std::str::from_utf8(&name).is_ok_and(|name| rt.nvim.api_callable(name))))
     })?;
@@ -149,7 +155,10 @@ fn call(caller: &mut Caller<'_, HostState>, name: &str, body: &Body<'_>) -> Resu
             true
         }
     };
-    let len = u32::try_from(out.len()).ok().filter(|&n| n <= 0x7fff_ffff).ok_or_else(|| Error::limit("a result of 2 GiB or more"))?;
+    let len = u32::try_from(out.len())
+        .ok()
+        .filter(|&n| n <= 0x7fff_ffff)
+        .ok_or_else(|| Error::limit("a result of 2 GiB or more"))?;
     let given = guest.give(&mut *caller, &out);
     caller.data_mut().scratch = out;
     Ok(Packed { ptr: given?, len, error }.to_u64())

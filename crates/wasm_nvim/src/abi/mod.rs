@@ -55,7 +55,13 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
 
 /// The linker for plugin `plugin`: `base` plus each API function `module`
 /// imports, bound by the rules above, and stubs for what `allow` withholds.
-pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim, plugin: &str, allow: &Permissions) -> Result<Linker<HostState>> {
+pub fn link(
+    base: &Linker<HostState>,
+    module: &Module,
+    nvim: &Nvim,
+    plugin: &str,
+    allow: &Permissions,
+) -> Result<Linker<HostState>> {
     let mut linker = base.clone();
     let internal = |e: wasmtime::Error| Error::internal(format!("defining an API import: {e:#}"));
     if let Some(denied) = allow.deny_lua(plugin) {
@@ -68,7 +74,9 @@ pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim, plugin: &str
     for import in module.imports() {
         let (abi, name) = (import.module(), import.name());
         let ExternType::Func(declared) = import.ty() else { continue };
-        if (abi != seed::MODULE && abi != fast::MODULE) || !(nvim.api_index(name).is_some() || api_levels::is_api_name(name)) {
+        if (abi != seed::MODULE && abi != fast::MODULE)
+            || !(nvim.api_index(name).is_some() || api_levels::is_api_name(name))
+        {
             continue; // a fixed import, or one no host has: the linker says so
         }
         if !linked.insert((abi, name)) {
@@ -78,10 +86,7 @@ pub fn link(base: &Linker<HostState>, module: &Module, nvim: &Nvim, plugin: &str
             return Err(Error::load(format!("imports more than {MAX_API_IMPORTS} API functions")));
         }
         let mismatch = |implied: &str| {
-            Error::load(format!(
-                "import {abi}::{name} is declared {} but {implied}",
-                signature(&declared)
-            ))
+            Error::load(format!("import {abi}::{name} is declared {} but {implied}", signature(&declared)))
         };
         let index = nvim.api_index(name);
         let denied = allow.deny_api(plugin, name);
@@ -127,7 +132,11 @@ pub fn neovim_imports(module: &Module, nvim: &Nvim) -> Vec<String> {
         .imports()
         .filter(|i| i.module() == seed::MODULE || i.module() == fast::MODULE)
         .map(|i| i.name())
-        .filter(|name| ["lua", "lua_exec", "lua_eval"].contains(name) || nvim.api_index(name).is_some() || api_levels::is_api_name(name))
+        .filter(|name| {
+            ["lua", "lua_exec", "lua_eval"].contains(name)
+                || nvim.api_index(name).is_some()
+                || api_levels::is_api_name(name)
+        })
         .map(str::to_string)
         .collect();
     names.sort();

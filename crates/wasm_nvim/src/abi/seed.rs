@@ -11,8 +11,8 @@ use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use crate::bounded;
 use crate::callbacks::Maker;
-use crate::limits;
 use crate::error::{Error, Result};
+use crate::limits;
 use crate::reentry;
 use crate::runtime;
 use crate::state::{HostState, read_bytes, write_bytes};
@@ -126,7 +126,10 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// Runs Lua for the guest: first shows the output the guest has printed so
 /// far (so it appears in order), and publishes the caller so Lua may call
 /// back into this plugin.
-pub(crate) fn run_lua<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce(&'static runtime::Runtime) -> Result<R>) -> Result<R> {
+pub(crate) fn run_lua<R>(
+    caller: &mut Caller<'_, HostState>,
+    f: impl FnOnce(&'static runtime::Runtime) -> Result<R>,
+) -> Result<R> {
     if caller.data().raw_call {
         return Err(Error::abi(
             "a raw function cannot call into Neovim (Lua or the API); export it without `raw` to do that",
@@ -176,7 +179,13 @@ pub fn implied_type(takes_args: bool, returns: bool) -> &'static str {
 /// declared (`takes_args` always matches the API's). Declared without a
 /// result, the API's result is dropped; declared with one for a function
 /// that returns nothing, the plugin gets an id holding `null`.
-pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, takes_args: bool, returns: bool) -> wasmtime::Result<()> {
+pub fn define_api(
+    linker: &mut Linker<HostState>,
+    index: usize,
+    name: &str,
+    takes_args: bool,
+    returns: bool,
+) -> wasmtime::Result<()> {
     match (takes_args, returns) {
         (true, true) => linker.func_wrap(MODULE, name, move |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
             let result = call_api(&mut caller, index, Some(id), true)?;
@@ -199,7 +208,12 @@ pub fn define_api(linker: &mut Linker<HostState>, index: usize, name: &str, take
 /// Binds `host::<name>` — an API function this Neovim does not have, or
 /// one the plugin may not call — to a stub of the declared type whose
 /// calls fail with `why`.
-pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, ty: FuncType, why: Error) -> wasmtime::Result<()> {
+pub fn define_unavailable(
+    linker: &mut Linker<HostState>,
+    name: &str,
+    ty: FuncType,
+    why: Error,
+) -> wasmtime::Result<()> {
     linker.func_new(MODULE, name, ty, move |_, _, _| Err(wasmtime::Error::new(why.clone())))?;
     Ok(())
 }
@@ -208,8 +222,12 @@ pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, ty: FuncTy
 /// (the plugin may not run Lua). The linker must allow shadowing.
 pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
     let (exec, eval) = (why.clone(), why.clone());
-    linker.func_wrap(MODULE, "lua_exec", move |_: u32| -> Ret<()> { Err(wasmtime::Error::new(exec.clone().context("lua_exec"))) })?;
-    linker.func_wrap(MODULE, "lua_eval", move |_: u32| -> Ret<u32> { Err(wasmtime::Error::new(eval.clone().context("lua_eval"))) })?;
+    linker.func_wrap(MODULE, "lua_exec", move |_: u32| -> Ret<()> {
+        Err(wasmtime::Error::new(exec.clone().context("lua_exec")))
+    })?;
+    linker.func_wrap(MODULE, "lua_eval", move |_: u32| -> Ret<u32> {
+        Err(wasmtime::Error::new(eval.clone().context("lua_eval")))
+    })?;
     Ok(())
 }
 
@@ -222,7 +240,12 @@ pub(crate) fn api_name(index: usize) -> String {
         .unwrap_or_else(|| format!("nvim API #{index}"))
 }
 
-fn call_api(caller: &mut Caller<'_, HostState>, index: usize, args_id: Option<u32>, want_result: bool) -> Ret<Option<Vec<u8>>> {
+fn call_api(
+    caller: &mut Caller<'_, HostState>,
+    index: usize,
+    args_id: Option<u32>,
+    want_result: bool,
+) -> Ret<Option<Vec<u8>>> {
     let fail = |e: Error| wasmtime::Error::new(e.context(api_name(index)));
     let args = args_id.map(|id| caller.data_mut().values.take(id)).transpose().map_err(fail)?;
     let maker = Maker::new(caller.data().key, caller.data().plugin.clone());

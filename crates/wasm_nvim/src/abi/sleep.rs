@@ -48,11 +48,14 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let defined = linker
         .func_wrap(
-        "wasi_snapshot_preview1",
-        "poll_oneoff",
-        |mut caller: Caller<'_, HostState>, subs: u32, events: u32, n: u32, nevents: u32| -> wasmtime::Result<i32> {
-            poll_oneoff(&mut caller, subs, events, n, nevents)
-        },
+            "wasi_snapshot_preview1",
+            "poll_oneoff",
+            |mut caller: Caller<'_, HostState>,
+             subs: u32,
+             events: u32,
+             n: u32,
+             nevents: u32|
+             -> wasmtime::Result<i32> { poll_oneoff(&mut caller, subs, events, n, nevents) },
         )
         .map(drop);
     linker.allow_shadowing(false);
@@ -63,7 +66,13 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     b.get(at..at + 8).and_then(|s| s.try_into().ok()).map_or(0, u64::from_le_bytes)
 }
 
-fn poll_oneoff(caller: &mut Caller<'_, HostState>, subs: u32, events: u32, n: u32, nevents: u32) -> wasmtime::Result<i32> {
+fn poll_oneoff(
+    caller: &mut Caller<'_, HostState>,
+    subs: u32,
+    events: u32,
+    n: u32,
+    nevents: u32,
+) -> wasmtime::Result<i32> {
     if n == 0 || n > MAX_SUBSCRIPTIONS {
         return Ok(ERRNO_INVAL);
     }
@@ -81,9 +90,9 @@ fn poll_oneoff(caller: &mut Caller<'_, HostState>, subs: u32, events: u32, n: u3
                 let absolute = u16::from_le_bytes([sub[40], sub[41]]) & ABSTIME != 0;
                 let now = match (id, absolute) {
                     (CLOCK_REALTIME | CLOCK_MONOTONIC, false) => 0,
-                    (CLOCK_REALTIME, true) => {
-                        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-                    }
+                    (CLOCK_REALTIME, true) => SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
                     (CLOCK_MONOTONIC, true) => u64::try_from(base.elapsed().as_nanos()).unwrap_or(u64::MAX),
                     _ => return Ok(ERRNO_INVAL),
                 };

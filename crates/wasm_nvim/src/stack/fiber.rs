@@ -139,7 +139,9 @@ pub fn run(size: usize, job: &mut dyn FnMut(usize)) -> bool {
         mailbox.parent.set(parent);
         let job: *mut (dyn FnMut(usize) + '_) = job;
         // erase the lifetime: the fiber drops the pointer before switching back
-        mailbox.job.set(Some(std::mem::transmute::<*mut (dyn FnMut(usize) + '_), *mut (dyn FnMut(usize) + 'static)>(job)));
+        mailbox
+            .job
+            .set(Some(std::mem::transmute::<*mut (dyn FnMut(usize) + '_), *mut (dyn FnMut(usize) + 'static)>(job)));
         SwitchToFiber(kept.fiber);
         mailbox.job.set(None);
         ConvertFiberToThread();

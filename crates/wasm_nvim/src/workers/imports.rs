@@ -18,22 +18,28 @@ use crate::state::{HostState, read_bytes};
 pub const MAX_PROGRESS: u32 = 1 << 20;
 
 pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap("nvim", "job_progress", |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
-        let Some(job) = caller.data().job.clone() else { return Ok(0) };
-        if len > MAX_PROGRESS {
-            return Err(wasmtime::Error::new(
-                Error::limit(format!("a progress report of {len} bytes (at most {MAX_PROGRESS})")).context("job_progress"),
-            ));
-        }
-        let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
-        let bytes = read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context("job_progress")))?;
-        if job.report(bytes)
-            && let Some(pool) = super::pool_if_running()
-        {
-            pool.emit(super::job::Event::Progress(job.clone()));
-        }
-        Ok(i32::from(job.is_cancelled()))
-    })?;
+    linker.func_wrap(
+        "nvim",
+        "job_progress",
+        |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
+            let Some(job) = caller.data().job.clone() else { return Ok(0) };
+            if len > MAX_PROGRESS {
+                return Err(wasmtime::Error::new(
+                    Error::limit(format!("a progress report of {len} bytes (at most {MAX_PROGRESS})"))
+                        .context("job_progress"),
+                ));
+            }
+            let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
+            let bytes =
+                read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context("job_progress")))?;
+            if job.report(bytes)
+                && let Some(pool) = super::pool_if_running()
+            {
+                pool.emit(super::job::Event::Progress(job.clone()));
+            }
+            Ok(i32::from(job.is_cancelled()))
+        },
+    )?;
     linker.func_wrap("nvim", "job_cancelled", |caller: Caller<'_, HostState>| -> i32 {
         i32::from(caller.data().job.as_ref().is_some_and(|job| job.is_cancelled()))
     })?;

@@ -77,7 +77,14 @@ impl std::fmt::Debug for Instance {
 }
 
 impl Instance {
-    pub fn new(id: u64, plugin: Arc<str>, key: u64, pre: InstancePre<HostState>, limits: Limits, one_shot: bool) -> Self {
+    pub fn new(
+        id: u64,
+        plugin: Arc<str>,
+        key: u64,
+        pre: InstancePre<HostState>,
+        limits: Limits,
+        one_shot: bool,
+    ) -> Self {
         Instance {
             id,
             plugin,
@@ -128,11 +135,15 @@ impl Instance {
             running.cancel(grace, why);
         }
         inner.store = None;
-        inner.queue.drain(..).map(|q| {
-            q.control.cancel(grace, why);
-            q.control.set_status(Status::Cancelled);
-            q.control
-        }).collect()
+        inner
+            .queue
+            .drain(..)
+            .map(|q| {
+                q.control.cancel(grace, why);
+                q.control.set_status(Status::Cancelled);
+                q.control
+            })
+            .collect()
     }
 
     /// After a run: whether the instance has more jobs (stay scheduled) or

@@ -174,7 +174,12 @@ mod tests {
     use crate::state::Shape;
 
     fn control() -> Control {
-        Control::new(1, "p".into(), FunctionSpec { name: "f".into(), shape: Shape::Packed, signature: None, doc: None }, 0)
+        Control::new(
+            1,
+            "p".into(),
+            FunctionSpec { name: "f".into(), shape: Shape::Packed, signature: None, doc: None },
+            0,
+        )
     }
 
     #[test]

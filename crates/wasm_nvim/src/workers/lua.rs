@@ -87,16 +87,16 @@ pub fn install(rt: &'static Runtime, lua: &Lua, module: &Table) -> Result<()> {
     )?;
     raw.set(
         "status",
-        lua.create_function(|_, id: u64| Ok(LIVE.with_borrow(|live| live.get(&id).map(|j| j.control.status().as_str()))))?,
+        lua.create_function(|_, id: u64| {
+            Ok(LIVE.with_borrow(|live| live.get(&id).map(|j| j.control.status().as_str())))
+        })?,
     )?;
     raw.set("pending", lua.create_function(|_, ()| Ok(super::pool_if_running().is_some_and(|p| p.has_events())))?)?;
     raw.set("poll", lua.create_function(move |lua, ()| poll(rt, lua))?)?;
     raw.set("info", lua.create_function(|lua, ()| info(lua))?)?;
     raw.set(
         "shutdown",
-        lua.create_function(|_, ()| {
-            Ok(super::pool_if_running().map_or(0, |pool| pool.shutdown(EXIT_WAIT)))
-        })?,
+        lua.create_function(|_, ()| Ok(super::pool_if_running().map_or(0, |pool| pool.shutdown(EXIT_WAIT))))?,
     )?;
     let chunk: Function = lua.load(include_str!("workers.lua")).set_name("=wasm_nvim/workers.lua").into_function()?;
     let api: Table = chunk.call(raw)?;
@@ -137,21 +137,30 @@ fn submit(rt: &'static Runtime, args: &[Value]) -> Result<u64> {
     };
     let call_args = &args[3..];
     let pool = super::pool_if_running().ok_or_else(|| Error::internal("no worker pool"))?;
-    let instance = pool
-        .instance(worker)
-        .ok_or_else(|| Error::new(crate::error::Kind::Cancelled, "the worker is closed (or its plugin was reloaded)"))?;
+    let instance = pool.instance(worker).ok_or_else(|| {
+        Error::new(crate::error::Kind::Cancelled, "the worker is closed (or its plugin was reloaded)")
+    })?;
     let plugin = rt.plugin_by_key(instance.key).ok_or_else(|| {
-        Error::new(crate::error::Kind::Cancelled, format!("plugin '{}' was reloaded: open a new worker", instance.plugin))
+        Error::new(
+            crate::error::Kind::Cancelled,
+            format!("plugin '{}' was reloaded: open a new worker", instance.plugin),
+        )
     })?;
     let context = |e: Error| e.context(format!("{}.{function} (job)", plugin.name));
     let target = plugin.target(&function).map_err(context)?;
     let spec = plugin.spec(&target).cloned().ok_or_else(|| Error::internal("unknown function"))?;
     let bytes = match &spec.shape {
         Shape::Raw { .. } => {
-            return Err(context(Error::abi("a raw function cannot run as a job (it takes plain numbers; call it directly)")));
+            return Err(context(Error::abi(
+                "a raw function cannot run as a job (it takes plain numbers; call it directly)",
+            )));
         }
         Shape::Seed { takes_arg: false, .. } => Vec::new(),
-        Shape::Seed { .. } => rt.nvim.conv.to_json(call_args.first().unwrap_or(&Value::Nil)).map_err(|e| context(e.context("argument")))?,
+        Shape::Seed { .. } => rt
+            .nvim
+            .conv
+            .to_json(call_args.first().unwrap_or(&Value::Nil))
+            .map_err(|e| context(e.context("argument")))?,
         Shape::Packed => {
             let mut bytes = Vec::new();
             if !call_args.is_empty() {
