@@ -20,6 +20,8 @@ T.test('integral numbers have no fraction, others are floats', function()
   T.eq(c.raw(-17), '-17')
   T.eq(c.raw(1.5), '1.5')
   T.eq(c.raw(2 ^ 53), '9007199254740992')
+  T.eq(c.raw(2 ^ 62), '4611686018427387904')
+  T.eq(c.raw(-0.0), '0')
   T.eq(c.raw(0.1), '0.1')
 end)
 

@@ -34,6 +34,18 @@ T.test('values round-trip; structs are tables with field names', function()
   T.eq(f.transform({}, {}), { count = 0, first = vim.NIL }, 'None in a struct is a nested nil: vim.NIL')
 end)
 
+T.test('the value rules are the JSON ones: what cannot be encoded is named with where it is', function()
+  T.eq(1 / f.echo(-0.0), math.huge, '-0 is written as the integer 0')
+  T.eq(f.echo({ 1, vim.NIL, 3 }), { 1, vim.NIL, 3 })
+  T.eq(getmetatable(f.echo({ d = vim.empty_dict() }).d), getmetatable(vim.empty_dict()))
+  T.fails({ 'fastabi.echo: argument: bad value: cannot encode a function (at [1].a[2])' }, f.echo, { a = { 1, print } })
+  T.fails({ 'fastabi.echo_all:', 'cannot encode a thread (at [2])' }, f.echo_all, 1, coroutine.create(print), 3)
+  T.fails({ 'fastabi.echo:', 'cannot use a boolean as a map key' }, f.echo, { [true] = 1 })
+  local t = {}
+  t.self = t
+  T.fails({ 'fastabi.echo:', 'nested deeper than 128' }, f.echo, t)
+end)
+
 T.test('binary-safe: bytes that are not UTF-8 survive both ways', function()
   local n, out = unpack(f.bytes('a\0b\255'))
   T.eq(n, 4)

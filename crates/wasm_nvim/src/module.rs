@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
+use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::ffi::{self, FfiFn};
 use crate::lifecycle;
@@ -72,7 +73,8 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
         // For the specs: the fast ABI's msgpack reader on any bytes.
         let decode = lua.create_function(move |lua, bytes: mlua::LuaString| {
-            let decoded = panics::catch(|| rt.nvim.msgpack_decode(&bytes.as_bytes())).and_then(|r| r);
+            let decoded =
+                panics::catch(|| rt.nvim.codec.decode(lua, Format::Msgpack, &bytes.as_bytes())).and_then(|r| r);
             pair(lua, decoded.map_err(|e| e.to_string()))
         })?;
         module.set("_msgpack_decode", rt.nvim.wrap(decode).map_err(into_lua)?)?;
@@ -211,18 +213,21 @@ pub fn call(
     as_callback: bool,
 ) -> Result<Value> {
     let spec = plugin.spec(target).ok_or_else(|| Error::internal("unknown function"))?;
-    let conv = &rt.nvim.conv;
+    let codec = &rt.nvim.codec;
     let payload = match &spec.shape {
         Shape::Seed { takes_arg: false, .. } => Payload::None,
         Shape::Seed { .. } => {
-            let json =
-                if as_callback { conv.to_json_array(args) } else { conv.to_json(args.first().unwrap_or(&Value::Nil)) };
+            let json = if as_callback {
+                codec.encode_array(lua, Format::Json, args)
+            } else {
+                codec.encode(lua, Format::Json, args.first().unwrap_or(&Value::Nil))
+            };
             Payload::Bytes(json.map_err(|e| e.context("argument"))?)
         }
         Shape::Packed => {
             let mut bytes = Vec::new();
             if !args.is_empty() {
-                rt.nvim.msgpack_encode(args, true, &mut bytes).map_err(|e| e.context("argument"))?;
+                bytes = codec.encode_array(lua, Format::Msgpack, args).map_err(|e| e.context("argument"))?;
             }
             Payload::Bytes(bytes)
         }
@@ -231,8 +236,8 @@ pub fn call(
     match plugin.call(rt, target, payload)? {
         Reply::None => Ok(Value::Nil),
         Reply::Bytes(bytes) => match spec.shape {
-            Shape::Seed { .. } => conv.from_json(lua, &bytes),
-            _ => rt.nvim.msgpack_decode(&bytes),
+            Shape::Seed { .. } => codec.decode(lua, Format::Json, &bytes),
+            _ => codec.decode(lua, Format::Msgpack, &bytes),
         }
         .map_err(|e| e.context("result")),
         Reply::Number(slots) => Ok(match &spec.shape {

@@ -12,10 +12,10 @@ use std::ffi::c_int;
 use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value, ffi};
 
 use crate::callbacks::{self, Maker, Resource};
-use crate::convert::Conv;
+use crate::codec::msgpack::{self, Handle, Parser};
+use crate::codec::{self, Codec, Format, LuaSink};
 use crate::error::{Error, Result};
-use crate::msgpack::{self, Handle, LuaSink, Parser, Refs};
-use crate::panics;
+use crate::protected::{error_message, protected, registry_ref};
 
 /// One function of `api_info().functions`, resolved once.
 #[derive(Debug)]
@@ -66,88 +66,17 @@ impl Version {
 #[derive(Debug)]
 pub struct Nvim {
     pub lua: Lua,
-    pub conv: Conv,
+    /// Lua values <-> JSON and msgpack.
+    pub codec: Codec,
     pub api: Vec<ApiFunction>,
     /// Index into `api` by name.
     api_index: HashMap<String, usize>,
     pub version: Version,
-    /// Registry references the raw C API code uses.
-    pub refs: Refs,
     helpers: Table,
     /// Lua chunks the fast ABI's `lua` import compiled (registry
     /// references), by plugin and source text: the chunk's name says which
     /// plugin ran it, so two plugins never share one.
     chunks: RefCell<HashMap<String, HashMap<Vec<u8>, c_int>>>,
-}
-
-/// Runs `f` on `l` in protected mode (`lua_cpcall`: no closure to make,
-/// unlike mlua's `exec_raw`, so it costs next to nothing). A Lua error
-/// raised inside (out of memory) becomes an `Err`; `f` must keep nothing
-/// that needs dropping across its Lua calls. A panic in `f` is caught
-/// before it reaches LuaJIT's frames (unwinding through them aborts) and
-/// becomes an internal error; catching costs nothing when nothing panics.
-///
-/// # Safety
-/// `l` is the running Lua state.
-unsafe fn protected<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_State, f: F) -> Result<R> {
-    struct Job<F, R> {
-        f: Option<F>,
-        out: Option<Result<R>>,
-    }
-    unsafe extern "C-unwind" fn run<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_State) -> c_int {
-        // SAFETY: the light userdata at 1 is the `Job` below, alive for the call.
-        unsafe {
-            let job = &mut *ffi::lua_touserdata(l, 1).cast::<Job<F, R>>();
-            if let Some(f) = job.f.take() {
-                job.out = Some(panics::catch(|| f(l)));
-            }
-        }
-        0
-    }
-    let mut job = Job { f: Some(f), out: None };
-    // SAFETY: `run` only touches `job`, which outlives the call.
-    unsafe {
-        if ffi::lua_cpcall(l, run::<F, R>, (&raw mut job).cast()) != 0 {
-            let message = error_message(l);
-            ffi::lua_settop(l, -2);
-            return Err(Error::lua(message));
-        }
-    }
-    job.out.unwrap_or_else(|| Err(Error::internal("protected call did not run")))
-}
-
-/// A registry reference to `value` (`LUA_NOREF` for nil), for raw code.
-fn registry_ref(lua: &Lua, value: Value) -> Result<c_int> {
-    if value.is_nil() {
-        return Ok(ffi::LUA_NOREF);
-    }
-    lua.exec_raw_lua(|raw| {
-        // SAFETY: `value` is pushed; luaL_ref pops it.
-        unsafe {
-            protected(raw.state(), |l| -> Result<c_int> {
-                raw.push_value(&value)?;
-                Ok(ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX))
-            })?
-        }
-    })
-}
-
-/// The message of the Lua error on top of the stack.
-///
-/// # Safety
-/// `l` is valid with at least one value on its stack.
-unsafe fn error_message(l: *mut ffi::lua_State) -> String {
-    // SAFETY: per the contract; lua_tolstring on a string or number.
-    unsafe {
-        match ffi::lua_type(l, -1) {
-            ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
-                let mut len = 0usize;
-                let ptr = ffi::lua_tolstring(l, -1, &mut len);
-                String::from_utf8_lossy(std::slice::from_raw_parts(ptr.cast::<u8>(), len)).into_owned()
-            }
-            _ => "(an error object that is not a string)".into(),
-        }
-    }
 }
 
 /// Most chunks kept compiled; past this the cache starts over.
@@ -183,16 +112,10 @@ impl Nvim {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let refs = Refs {
-            empty_dict_mt: registry_ref(lua, empty_dict_mt.clone().map_or(Value::Nil, Value::Table))?,
-            nil_ptr: nil.as_ref().map_or(0, |u| u.to_pointer() as usize),
-            nil: registry_ref(lua, nil.clone().map_or(Value::Nil, Value::UserData))?,
-        };
         let api_index = api.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
         Ok(Nvim {
             lua: lua.clone(),
-            conv: Conv { empty_dict_mt, nil },
-            refs,
+            codec: Codec::new(lua, empty_dict_mt, nil)?,
             api,
             api_index,
             version,
@@ -309,7 +232,7 @@ impl Nvim {
             }
         };
         let value: Value = func.call(()).map_err(|e| Error::from_lua(&e))?;
-        self.conv.to_json(&value)
+        self.codec.encode(&self.lua, Format::Json, &value)
     }
 
     /// The API function of an import.
@@ -334,8 +257,8 @@ impl Nvim {
             None => Vec::new(),
             Some(json) => {
                 let is_array = json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-                let make = |name: &str| maker.make(&self.lua, name);
-                match self.conv.from_json_with(&self.lua, json, Some(&make))? {
+                let functions = self.callbacks(Format::Json, json, maker)?;
+                match self.codec.decode_with(&self.lua, Format::Json, json, &functions)? {
                     Value::Table(t) if is_array => t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?,
                     _ => {
                         let start = String::from_utf8_lossy(&json[..json.len().min(40)]).into_owned();
@@ -345,7 +268,11 @@ impl Nvim {
             }
         };
         let (result, registered) = self.call_api_values(index, args, maker)?;
-        let json = if want_result && self.api(index)?.returns { Some(self.conv.to_json(&result)?) } else { None };
+        let json = if want_result && self.api(index)?.returns {
+            Some(self.codec.encode(&self.lua, Format::Json, &result)?)
+        } else {
+            None
+        };
         Ok((json, registered))
     }
 
@@ -371,106 +298,27 @@ impl Nvim {
         Ok((result, registered))
     }
 
-    /// Encodes Lua values as msgpack (an array of them with `as_array`).
-    pub fn msgpack_encode(&self, values: &[Value], as_array: bool, out: &mut Vec<u8>) -> Result<()> {
-        self.encode_with(values, as_array, None, out)
-    }
-
-    /// Encodes an API function's result; `handle`: its handle type, if any.
-    fn encode_result(&self, result: &Value, handle: Option<(Handle, bool)>, out: &mut Vec<u8>) -> Result<()> {
-        self.encode_with(std::slice::from_ref(result), false, handle, out)
-    }
-
-    fn encode_with(
-        &self,
-        values: &[Value],
-        as_array: bool,
-        handle: Option<(Handle, bool)>,
-        out: &mut Vec<u8>,
-    ) -> Result<()> {
-        let refs = &self.refs;
-        self.lua.exec_raw_lua(|raw| {
-            // SAFETY: the values are pushed inside the protected frame,
-            // encoded, and popped.
-            unsafe {
-                protected(raw.state(), |l| -> Result<()> {
-                    if as_array {
-                        rmp::encode::write_array_len(out, values.len() as u32)
-                            .map_err(|e| Error::value(e.to_string()))?;
-                    }
-                    if ffi::lua_checkstack(l, 4) == 0 {
-                        return Err(Error::value("Lua stack overflow"));
-                    }
-                    for (i, v) in values.iter().enumerate() {
-                        raw.push_value(v)?;
-                        let top = ffi::lua_gettop(l);
-                        let r = msgpack::encode(l, refs, top, handle, out);
-                        ffi::lua_settop(l, top - 1);
-                        r.map_err(|e| Error::value(if as_array { format!("{e} (argument {})", i + 1) } else { e }))?;
-                    }
-                    Ok(())
-                })?
-            }
-        })
-    }
-
-    /// Decodes msgpack into a Lua value.
-    pub fn msgpack_decode(&self, bytes: &[u8]) -> Result<Value> {
-        self.decode_with(bytes, &[])
+    /// The functions for the callback maps in `bytes`, in order, made by
+    /// `maker`.
+    fn callbacks(&self, format: Format, bytes: &[u8], maker: &Maker) -> Result<Vec<Value>> {
+        codec::callback_names(format, bytes)?
+            .iter()
+            .map(|name| maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e)))
+            .collect()
     }
 
     /// The msgpack arguments of a fast-ABI import as Lua values, their
     /// callback maps made into functions by `maker`; `None` when they hold
     /// no callback (the raw C-API path needs no values then).
     fn callback_args(&self, args: &[u8], maker: &Maker) -> Result<Option<Vec<Value>>> {
-        let names = msgpack::callback_names(args)?;
-        if names.is_empty() {
+        let functions = self.callbacks(Format::Msgpack, args, maker)?;
+        if functions.is_empty() {
             return Ok(None);
         }
-        let functions = names
-            .iter()
-            .map(|name| maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e)))
-            .collect::<Result<Vec<_>>>()?;
-        match self.decode_with(args, &functions)? {
+        match self.codec.decode_with(&self.lua, Format::Msgpack, args, &functions)? {
             Value::Table(t) => Ok(Some(t.sequence_values::<Value>().collect::<mlua::Result<Vec<_>>>()?)),
             _ => Err(Error::value("arguments must be an array")),
         }
-    }
-
-    /// Decodes msgpack; with `functions` (the callbacks of its callback
-    /// maps, in order), those maps become the functions.
-    fn decode_with(&self, bytes: &[u8], functions: &[Value]) -> Result<Value> {
-        let refs = &self.refs;
-        self.lua.exec_raw_lua(|raw| {
-            // SAFETY: the callback functions are pushed first, the value
-            // above them; it is popped into a `Value`, then the functions.
-            unsafe {
-                protected(raw.state(), |l| -> Result<Value> {
-                    if ffi::lua_checkstack(l, functions.len() as c_int + 4) == 0 {
-                        return Err(Error::value("Lua stack overflow"));
-                    }
-                    let base = ffi::lua_gettop(l);
-                    for f in functions {
-                        raw.push_value(f)?;
-                    }
-                    if bytes.is_empty() {
-                        ffi::lua_settop(l, base);
-                        return Ok(Value::Nil);
-                    }
-                    let mut sink = LuaSink { l, refs, callbacks_at: base + 1, next_callback: 0 };
-                    let mut p = Parser::new(bytes, !functions.is_empty());
-                    let parsed = p
-                        .value(&mut sink, 0)
-                        .and_then(|()| if p.at_end() { Ok(()) } else { Err("bytes after the value".into()) });
-                    let value = match parsed {
-                        Ok(()) => Ok(raw.pop_value()),
-                        Err(e) => Err(Error::value(e)),
-                    };
-                    ffi::lua_settop(l, base);
-                    value
-                })?
-            }
-        })
     }
 
     /// `nvim.<api function>` of the fast ABI: calls API function `index`
@@ -487,7 +335,7 @@ impl Nvim {
         let (api, _) = self.lua_api(index)?;
         if let Some(values) = self.callback_args(args, maker)? {
             let (result, registered) = self.call_api_values(index, values, maker)?;
-            self.encode_result(&result, api.handle, out)?;
+            self.codec.encode_result(&self.lua, &result, api.handle, out)?;
             return Ok(registered);
         }
         self.call_raw(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
@@ -504,7 +352,7 @@ impl Nvim {
         result: Option<Option<(Handle, bool)>>,
         out: &mut Vec<u8>,
     ) -> Result<()> {
-        let refs = &self.refs;
+        let codec = &self.codec;
         self.lua.exec_raw_lua(|raw| {
             // SAFETY: everything pushed here is popped before returning; the
             // stack is grown before each push sequence.
@@ -517,7 +365,7 @@ impl Nvim {
                     if ffi::lua_checkstack(l, n as c_int + 4) == 0 {
                         return Err(Error::value("too many arguments"));
                     }
-                    let mut sink = LuaSink { l, refs, callbacks_at: 0, next_callback: 0 };
+                    let mut sink = LuaSink::new(l, codec, 0);
                     for _ in 0..n {
                         // an argument that is nil is nil (not vim.NIL)
                         if let Err(e) = p.value(&mut sink, 0) {
@@ -532,7 +380,7 @@ impl Nvim {
                     let outcome = if ffi::lua_pcall(l, n as c_int, 1, 0) != 0 {
                         Err(Error::lua(error_message(l)))
                     } else if let Some(handle) = result {
-                        msgpack::encode(l, refs, ffi::lua_gettop(l), handle, out).map_err(Error::value)
+                        msgpack::write_result(l, codec, ffi::lua_gettop(l), handle, out).map_err(Error::value)
                     } else {
                         Ok(())
                     };
@@ -565,7 +413,7 @@ impl Nvim {
             })?
         };
         let result: Value = f.call(MultiValue::from_vec(values)).map_err(|e| Error::from_lua(&e))?;
-        self.encode_result(&result, None, out)
+        self.codec.encode_result(&self.lua, &result, None, out)
     }
 
     /// The registry reference of a compiled chunk, compiling it once.

@@ -101,7 +101,7 @@ pub fn args(params: &[Num], args: &[Value]) -> Result<Slots> {
             Value::Integer(i) => *i as f64,
             Value::Number(n) => *n,
             other => {
-                return Err(Error::value(format!("expected a number, got {}", crate::convert::type_name(other)))
+                return Err(Error::value(format!("expected a number, got {}", crate::codec::type_name(other)))
                     .context(format!("argument {}", i + 1)));
             }
         };

@@ -13,6 +13,7 @@ use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use super::instance::Instance;
 use super::job::{Control, Event, Queued, Status};
+use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::lifecycle;
 use crate::runtime::Runtime;
@@ -158,13 +159,17 @@ fn submit(rt: &'static Runtime, args: &[Value]) -> Result<u64> {
         Shape::Seed { takes_arg: false, .. } => Vec::new(),
         Shape::Seed { .. } => rt
             .nvim
-            .conv
-            .to_json(call_args.first().unwrap_or(&Value::Nil))
+            .codec
+            .encode(&rt.nvim.lua, Format::Json, call_args.first().unwrap_or(&Value::Nil))
             .map_err(|e| context(e.context("argument")))?,
         Shape::Packed => {
             let mut bytes = Vec::new();
             if !call_args.is_empty() {
-                rt.nvim.msgpack_encode(call_args, true, &mut bytes).map_err(|e| context(e.context("argument")))?;
+                bytes = rt
+                    .nvim
+                    .codec
+                    .encode_array(&rt.nvim.lua, Format::Msgpack, call_args)
+                    .map_err(|e| context(e.context("argument")))?;
             }
             bytes
         }
@@ -201,7 +206,7 @@ fn poll(rt: &'static Runtime, lua: &Lua) -> mlua::Result<Table> {
                     continue;
                 }
                 t.set("id", control.id)?;
-                match rt.nvim.msgpack_decode(&bytes) {
+                match rt.nvim.codec.decode(lua, Format::Msgpack, &bytes) {
                     Ok(value) => t.set("progress", value)?,
                     Err(_) => continue, // an undecodable report is dropped; the result will say more
                 }
@@ -217,8 +222,8 @@ fn poll(rt: &'static Runtime, lua: &Lua) -> mlua::Result<Table> {
                 let decoded = finished.result.and_then(|bytes| match bytes {
                     None => Ok(Value::Nil),
                     Some(bytes) => match abi {
-                        Abi::Seed => rt.nvim.conv.from_json(lua, &bytes),
-                        Abi::Msgpack => rt.nvim.msgpack_decode(&bytes),
+                        Abi::Seed => rt.nvim.codec.decode(lua, Format::Json, &bytes),
+                        Abi::Msgpack => rt.nvim.codec.decode(lua, Format::Msgpack, &bytes),
                     }
                     .map_err(|e| e.context("result")),
                 });
