@@ -179,76 +179,64 @@ super::imports!(
 
 /// `nvim_buf_add_highlight` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 13")]
-pub fn nvim_buf_add_highlight(
-    buffer: Buffer,
-    ns_id: i64,
-    hl_group: &str,
-    line: i64,
-    col_start: i64,
-    col_end: i64,
-) -> Result<i64> {
-    call(sys::nvim_buf_add_highlight, &(buffer, ns_id, hl_group, line, col_start, col_end))
+pub fn nvim_buf_add_highlight(buffer: Buffer, ns_id: i64, hl_group: &str, line: i64, col_start: i64, col_end: i64) -> Result<i64> {
+    call(sys::nvim_buf_add_highlight, &(buffer, ns_id, hl_group, line, col_start, col_end,))
 }
 
 /// `nvim_buf_attach` (since API level 4).
 pub fn nvim_buf_attach(buffer: Buffer, send_buffer: bool, opts: impl Serialize) -> Result<bool> {
-    call(sys::nvim_buf_attach, &(buffer, send_buffer, opts))
+    call(sys::nvim_buf_attach, &(buffer, send_buffer, opts,))
 }
 
 /// `nvim_buf_call` (since API level 7).
 pub fn nvim_buf_call(buffer: Buffer, fun: Callback) -> Result<Object> {
-    call(sys::nvim_buf_call, &(buffer, fun))
+    call(sys::nvim_buf_call, &(buffer, fun,))
 }
 
 /// `nvim_buf_clear_highlight` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 7")]
 pub fn nvim_buf_clear_highlight(buffer: Buffer, ns_id: i64, line_start: i64, line_end: i64) -> Result<()> {
-    call(sys::nvim_buf_clear_highlight, &(buffer, ns_id, line_start, line_end))
+    call(sys::nvim_buf_clear_highlight, &(buffer, ns_id, line_start, line_end,))
 }
 
 /// `nvim_buf_clear_namespace` (since API level 5).
 pub fn nvim_buf_clear_namespace(buffer: Buffer, ns_id: i64, line_start: i64, line_end: i64) -> Result<()> {
-    call(sys::nvim_buf_clear_namespace, &(buffer, ns_id, line_start, line_end))
+    call(sys::nvim_buf_clear_namespace, &(buffer, ns_id, line_start, line_end,))
 }
 
 /// `nvim_buf_create_user_command` (since API level 9).
-pub fn nvim_buf_create_user_command(
-    buffer: Buffer,
-    name: &str,
-    command: impl Serialize,
-    opts: impl Serialize,
-) -> Result<()> {
-    call(sys::nvim_buf_create_user_command, &(buffer, name, command, opts))
+pub fn nvim_buf_create_user_command(buffer: Buffer, name: &str, command: impl Serialize, opts: impl Serialize) -> Result<()> {
+    call(sys::nvim_buf_create_user_command, &(buffer, name, command, opts,))
 }
 
 /// `nvim_buf_del_extmark` (since API level 7).
 pub fn nvim_buf_del_extmark(buffer: Buffer, ns_id: i64, id: i64) -> Result<bool> {
-    call(sys::nvim_buf_del_extmark, &(buffer, ns_id, id))
+    call(sys::nvim_buf_del_extmark, &(buffer, ns_id, id,))
 }
 
 /// `nvim_buf_del_keymap` (since API level 6).
 pub fn nvim_buf_del_keymap(buffer: Buffer, mode: &str, lhs: &str) -> Result<()> {
-    call(sys::nvim_buf_del_keymap, &(buffer, mode, lhs))
+    call(sys::nvim_buf_del_keymap, &(buffer, mode, lhs,))
 }
 
 /// `nvim_buf_del_mark` (since API level 8).
 pub fn nvim_buf_del_mark(buffer: Buffer, name: &str) -> Result<bool> {
-    call(sys::nvim_buf_del_mark, &(buffer, name))
+    call(sys::nvim_buf_del_mark, &(buffer, name,))
 }
 
 /// `nvim_buf_del_user_command` (since API level 9).
 pub fn nvim_buf_del_user_command(buffer: Buffer, name: &str) -> Result<()> {
-    call(sys::nvim_buf_del_user_command, &(buffer, name))
+    call(sys::nvim_buf_del_user_command, &(buffer, name,))
 }
 
 /// `nvim_buf_del_var` (since API level 1).
 pub fn nvim_buf_del_var(buffer: Buffer, name: &str) -> Result<()> {
-    call(sys::nvim_buf_del_var, &(buffer, name))
+    call(sys::nvim_buf_del_var, &(buffer, name,))
 }
 
 /// `nvim_buf_delete` (since API level 7).
 pub fn nvim_buf_delete(buffer: Buffer, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_buf_delete, &(buffer, opts))
+    call(sys::nvim_buf_delete, &(buffer, opts,))
 }
 
 /// `nvim_buf_get_changedtick` (since API level 2).
@@ -258,38 +246,32 @@ pub fn nvim_buf_get_changedtick(buffer: Buffer) -> Result<i64> {
 
 /// `nvim_buf_get_commands` (since API level 4).
 pub fn nvim_buf_get_commands(buffer: Buffer, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_buf_get_commands, &(buffer, opts))
+    call(sys::nvim_buf_get_commands, &(buffer, opts,))
 }
 
 /// `nvim_buf_get_extmark_by_id` (since API level 7).
 pub fn nvim_buf_get_extmark_by_id(buffer: Buffer, ns_id: i64, id: i64, opts: impl Serialize) -> Result<Vec<Object>> {
-    call(sys::nvim_buf_get_extmark_by_id, &(buffer, ns_id, id, opts))
+    call(sys::nvim_buf_get_extmark_by_id, &(buffer, ns_id, id, opts,))
 }
 
 /// `nvim_buf_get_extmarks` (since API level 7).
-pub fn nvim_buf_get_extmarks(
-    buffer: Buffer,
-    ns_id: i64,
-    start: impl Serialize,
-    end: impl Serialize,
-    opts: impl Serialize,
-) -> Result<Vec<Object>> {
-    call(sys::nvim_buf_get_extmarks, &(buffer, ns_id, start, end, opts))
+pub fn nvim_buf_get_extmarks(buffer: Buffer, ns_id: i64, start: impl Serialize, end: impl Serialize, opts: impl Serialize) -> Result<Vec<Object>> {
+    call(sys::nvim_buf_get_extmarks, &(buffer, ns_id, start, end, opts,))
 }
 
 /// `nvim_buf_get_keymap` (since API level 3).
 pub fn nvim_buf_get_keymap(buffer: Buffer, mode: &str) -> Result<Vec<Object>> {
-    call(sys::nvim_buf_get_keymap, &(buffer, mode))
+    call(sys::nvim_buf_get_keymap, &(buffer, mode,))
 }
 
 /// `nvim_buf_get_lines` (since API level 1).
 pub fn nvim_buf_get_lines(buffer: Buffer, start: i64, end: i64, strict_indexing: bool) -> Result<Vec<String>> {
-    call(sys::nvim_buf_get_lines, &(buffer, start, end, strict_indexing))
+    call(sys::nvim_buf_get_lines, &(buffer, start, end, strict_indexing,))
 }
 
 /// `nvim_buf_get_mark` (since API level 1).
 pub fn nvim_buf_get_mark(buffer: Buffer, name: &str) -> Result<(i64, i64)> {
-    call(sys::nvim_buf_get_mark, &(buffer, name))
+    call(sys::nvim_buf_get_mark, &(buffer, name,))
 }
 
 /// `nvim_buf_get_name` (since API level 1).
@@ -305,30 +287,23 @@ pub fn nvim_buf_get_number(buffer: Buffer) -> Result<i64> {
 
 /// `nvim_buf_get_offset` (since API level 5).
 pub fn nvim_buf_get_offset(buffer: Buffer, index: i64) -> Result<i64> {
-    call(sys::nvim_buf_get_offset, &(buffer, index))
+    call(sys::nvim_buf_get_offset, &(buffer, index,))
 }
 
 /// `nvim_buf_get_option` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 11")]
 pub fn nvim_buf_get_option(buffer: Buffer, name: &str) -> Result<Object> {
-    call(sys::nvim_buf_get_option, &(buffer, name))
+    call(sys::nvim_buf_get_option, &(buffer, name,))
 }
 
 /// `nvim_buf_get_text` (since API level 9).
-pub fn nvim_buf_get_text(
-    buffer: Buffer,
-    start_row: i64,
-    start_col: i64,
-    end_row: i64,
-    end_col: i64,
-    opts: impl Serialize,
-) -> Result<Vec<String>> {
-    call(sys::nvim_buf_get_text, &(buffer, start_row, start_col, end_row, end_col, opts))
+pub fn nvim_buf_get_text(buffer: Buffer, start_row: i64, start_col: i64, end_row: i64, end_col: i64, opts: impl Serialize) -> Result<Vec<String>> {
+    call(sys::nvim_buf_get_text, &(buffer, start_row, start_col, end_row, end_col, opts,))
 }
 
 /// `nvim_buf_get_var` (since API level 1).
 pub fn nvim_buf_get_var(buffer: Buffer, name: &str) -> Result<Object> {
-    call(sys::nvim_buf_get_var, &(buffer, name))
+    call(sys::nvim_buf_get_var, &(buffer, name,))
 }
 
 /// `nvim_buf_is_loaded` (since API level 5).
@@ -348,83 +323,64 @@ pub fn nvim_buf_line_count(buffer: Buffer) -> Result<i64> {
 
 /// `nvim_buf_set_extmark` (since API level 7).
 pub fn nvim_buf_set_extmark(buffer: Buffer, ns_id: i64, line: i64, col: i64, opts: impl Serialize) -> Result<i64> {
-    call(sys::nvim_buf_set_extmark, &(buffer, ns_id, line, col, opts))
+    call(sys::nvim_buf_set_extmark, &(buffer, ns_id, line, col, opts,))
 }
 
 /// `nvim_buf_set_keymap` (since API level 6).
 pub fn nvim_buf_set_keymap(buffer: Buffer, mode: &str, lhs: &str, rhs: &str, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_buf_set_keymap, &(buffer, mode, lhs, rhs, opts))
+    call(sys::nvim_buf_set_keymap, &(buffer, mode, lhs, rhs, opts,))
 }
 
 /// `nvim_buf_set_lines` (since API level 1).
-pub fn nvim_buf_set_lines(
-    buffer: Buffer,
-    start: i64,
-    end: i64,
-    strict_indexing: bool,
-    replacement: impl Serialize,
-) -> Result<()> {
-    call(sys::nvim_buf_set_lines, &(buffer, start, end, strict_indexing, replacement))
+pub fn nvim_buf_set_lines(buffer: Buffer, start: i64, end: i64, strict_indexing: bool, replacement: impl Serialize) -> Result<()> {
+    call(sys::nvim_buf_set_lines, &(buffer, start, end, strict_indexing, replacement,))
 }
 
 /// `nvim_buf_set_mark` (since API level 8).
 pub fn nvim_buf_set_mark(buffer: Buffer, name: &str, line: i64, col: i64, opts: impl Serialize) -> Result<bool> {
-    call(sys::nvim_buf_set_mark, &(buffer, name, line, col, opts))
+    call(sys::nvim_buf_set_mark, &(buffer, name, line, col, opts,))
 }
 
 /// `nvim_buf_set_name` (since API level 1).
 pub fn nvim_buf_set_name(buffer: Buffer, name: &str) -> Result<()> {
-    call(sys::nvim_buf_set_name, &(buffer, name))
+    call(sys::nvim_buf_set_name, &(buffer, name,))
 }
 
 /// `nvim_buf_set_option` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 11")]
 pub fn nvim_buf_set_option(buffer: Buffer, name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_buf_set_option, &(buffer, name, value))
+    call(sys::nvim_buf_set_option, &(buffer, name, value,))
 }
 
 /// `nvim_buf_set_text` (since API level 7).
-pub fn nvim_buf_set_text(
-    buffer: Buffer,
-    start_row: i64,
-    start_col: i64,
-    end_row: i64,
-    end_col: i64,
-    replacement: impl Serialize,
-) -> Result<()> {
-    call(sys::nvim_buf_set_text, &(buffer, start_row, start_col, end_row, end_col, replacement))
+pub fn nvim_buf_set_text(buffer: Buffer, start_row: i64, start_col: i64, end_row: i64, end_col: i64, replacement: impl Serialize) -> Result<()> {
+    call(sys::nvim_buf_set_text, &(buffer, start_row, start_col, end_row, end_col, replacement,))
 }
 
 /// `nvim_buf_set_var` (since API level 1).
 pub fn nvim_buf_set_var(buffer: Buffer, name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_buf_set_var, &(buffer, name, value))
+    call(sys::nvim_buf_set_var, &(buffer, name, value,))
 }
 
 /// `nvim_buf_set_virtual_text` (since API level 5).
 #[deprecated(note = "deprecated since Neovim API level 8")]
-pub fn nvim_buf_set_virtual_text(
-    buffer: Buffer,
-    src_id: i64,
-    line: i64,
-    chunks: impl Serialize,
-    opts: impl Serialize,
-) -> Result<i64> {
-    call(sys::nvim_buf_set_virtual_text, &(buffer, src_id, line, chunks, opts))
+pub fn nvim_buf_set_virtual_text(buffer: Buffer, src_id: i64, line: i64, chunks: impl Serialize, opts: impl Serialize) -> Result<i64> {
+    call(sys::nvim_buf_set_virtual_text, &(buffer, src_id, line, chunks, opts,))
 }
 
 /// `nvim_call_dict_function` (since API level 4).
 pub fn nvim_call_dict_function(dict: impl Serialize, fn_: &str, args: impl Serialize) -> Result<Object> {
-    call(sys::nvim_call_dict_function, &(dict, fn_, args))
+    call(sys::nvim_call_dict_function, &(dict, fn_, args,))
 }
 
 /// `nvim_call_function` (since API level 1).
 pub fn nvim_call_function(fn_: &str, args: impl Serialize) -> Result<Object> {
-    call(sys::nvim_call_function, &(fn_, args))
+    call(sys::nvim_call_function, &(fn_, args,))
 }
 
 /// `nvim_chan_send` (since API level 7).
 pub fn nvim_chan_send(chan: i64, data: &str) -> Result<()> {
-    call(sys::nvim_chan_send, &(chan, data))
+    call(sys::nvim_chan_send, &(chan, data,))
 }
 
 /// `nvim_clear_autocmds` (since API level 9).
@@ -434,7 +390,7 @@ pub fn nvim_clear_autocmds(opts: impl Serialize) -> Result<()> {
 
 /// `nvim_cmd` (since API level 10).
 pub fn nvim_cmd(cmd: impl Serialize, opts: impl Serialize) -> Result<String> {
-    call(sys::nvim_cmd, &(cmd, opts))
+    call(sys::nvim_cmd, &(cmd, opts,))
 }
 
 /// `nvim_command` (since API level 1).
@@ -450,17 +406,17 @@ pub fn nvim_command_output(command: &str) -> Result<String> {
 
 /// `nvim_create_augroup` (since API level 9).
 pub fn nvim_create_augroup(name: &str, opts: impl Serialize) -> Result<i64> {
-    call(sys::nvim_create_augroup, &(name, opts))
+    call(sys::nvim_create_augroup, &(name, opts,))
 }
 
 /// `nvim_create_autocmd` (since API level 9).
 pub fn nvim_create_autocmd(event: impl Serialize, opts: impl Serialize) -> Result<i64> {
-    call(sys::nvim_create_autocmd, &(event, opts))
+    call(sys::nvim_create_autocmd, &(event, opts,))
 }
 
 /// `nvim_create_buf` (since API level 6).
 pub fn nvim_create_buf(listed: bool, scratch: bool) -> Result<Buffer> {
-    call(sys::nvim_create_buf, &(listed, scratch))
+    call(sys::nvim_create_buf, &(listed, scratch,))
 }
 
 /// `nvim_create_namespace` (since API level 5).
@@ -470,7 +426,7 @@ pub fn nvim_create_namespace(name: &str) -> Result<i64> {
 
 /// `nvim_create_user_command` (since API level 9).
 pub fn nvim_create_user_command(name: &str, command: impl Serialize, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_create_user_command, &(name, command, opts))
+    call(sys::nvim_create_user_command, &(name, command, opts,))
 }
 
 /// `nvim_del_augroup_by_id` (since API level 9).
@@ -495,7 +451,7 @@ pub fn nvim_del_current_line() -> Result<()> {
 
 /// `nvim_del_keymap` (since API level 6).
 pub fn nvim_del_keymap(mode: &str, lhs: &str) -> Result<()> {
-    call(sys::nvim_del_keymap, &(mode, lhs))
+    call(sys::nvim_del_keymap, &(mode, lhs,))
 }
 
 /// `nvim_del_mark` (since API level 8).
@@ -515,7 +471,7 @@ pub fn nvim_del_var(name: &str) -> Result<()> {
 
 /// `nvim_echo` (since API level 7).
 pub fn nvim_echo(chunks: impl Serialize, history: bool, opts: impl Serialize) -> Result<Object> {
-    call(sys::nvim_echo, &(chunks, history, opts))
+    call(sys::nvim_echo, &(chunks, history, opts,))
 }
 
 /// `nvim_err_write` (since API level 1).
@@ -537,28 +493,28 @@ pub fn nvim_eval(expr: &str) -> Result<Object> {
 
 /// `nvim_eval_statusline` (since API level 8).
 pub fn nvim_eval_statusline(str: &str, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_eval_statusline, &(str, opts))
+    call(sys::nvim_eval_statusline, &(str, opts,))
 }
 
 /// `nvim_exec` (since API level 7).
 #[deprecated(note = "deprecated since Neovim API level 11")]
 pub fn nvim_exec(src: &str, output: bool) -> Result<String> {
-    call(sys::nvim_exec, &(src, output))
+    call(sys::nvim_exec, &(src, output,))
 }
 
 /// `nvim_exec2` (since API level 11).
 pub fn nvim_exec2(src: &str, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_exec2, &(src, opts))
+    call(sys::nvim_exec2, &(src, opts,))
 }
 
 /// `nvim_exec_autocmds` (since API level 9).
 pub fn nvim_exec_autocmds(event: impl Serialize, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_exec_autocmds, &(event, opts))
+    call(sys::nvim_exec_autocmds, &(event, opts,))
 }
 
 /// `nvim_feedkeys` (since API level 1).
 pub fn nvim_feedkeys(keys: &str, mode: &str, escape_ks: bool) -> Result<()> {
-    call(sys::nvim_feedkeys, &(keys, mode, escape_ks))
+    call(sys::nvim_feedkeys, &(keys, mode, escape_ks,))
 }
 
 /// `nvim_get_all_options_info` (since API level 7).
@@ -618,19 +574,19 @@ pub fn nvim_get_current_win() -> Result<Window> {
 
 /// `nvim_get_hl` (since API level 11).
 pub fn nvim_get_hl(ns_id: i64, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_get_hl, &(ns_id, opts))
+    call(sys::nvim_get_hl, &(ns_id, opts,))
 }
 
 /// `nvim_get_hl_by_id` (since API level 3).
 #[deprecated(note = "deprecated since Neovim API level 9")]
 pub fn nvim_get_hl_by_id(hl_id: i64, rgb: bool) -> Result<Dict> {
-    call(sys::nvim_get_hl_by_id, &(hl_id, rgb))
+    call(sys::nvim_get_hl_by_id, &(hl_id, rgb,))
 }
 
 /// `nvim_get_hl_by_name` (since API level 3).
 #[deprecated(note = "deprecated since Neovim API level 9")]
 pub fn nvim_get_hl_by_name(name: &str, rgb: bool) -> Result<Dict> {
-    call(sys::nvim_get_hl_by_name, &(name, rgb))
+    call(sys::nvim_get_hl_by_name, &(name, rgb,))
 }
 
 /// `nvim_get_hl_id_by_name` (since API level 7).
@@ -650,7 +606,7 @@ pub fn nvim_get_keymap(mode: &str) -> Result<Vec<Object>> {
 
 /// `nvim_get_mark` (since API level 8).
 pub fn nvim_get_mark(name: &str, opts: impl Serialize) -> Result<Vec<Object>> {
-    call(sys::nvim_get_mark, &(name, opts))
+    call(sys::nvim_get_mark, &(name, opts,))
 }
 
 /// `nvim_get_mode` (since API level 2).
@@ -677,12 +633,12 @@ pub fn nvim_get_option_info(name: &str) -> Result<Dict> {
 
 /// `nvim_get_option_info2` (since API level 11).
 pub fn nvim_get_option_info2(name: &str, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_get_option_info2, &(name, opts))
+    call(sys::nvim_get_option_info2, &(name, opts,))
 }
 
 /// `nvim_get_option_value` (since API level 9).
 pub fn nvim_get_option_value(name: &str, opts: impl Serialize) -> Result<Object> {
-    call(sys::nvim_get_option_value, &(name, opts))
+    call(sys::nvim_get_option_value, &(name, opts,))
 }
 
 /// `nvim_get_proc` (since API level 4).
@@ -697,7 +653,7 @@ pub fn nvim_get_proc_children(pid: i64) -> Result<Vec<Object>> {
 
 /// `nvim_get_runtime_file` (since API level 7).
 pub fn nvim_get_runtime_file(name: &str, all: bool) -> Result<Vec<String>> {
-    call(sys::nvim_get_runtime_file, &(name, all))
+    call(sys::nvim_get_runtime_file, &(name, all,))
 }
 
 /// `nvim_get_var` (since API level 1).
@@ -717,7 +673,7 @@ pub fn nvim_input(keys: &str) -> Result<i64> {
 
 /// `nvim_input_mouse` (since API level 6).
 pub fn nvim_input_mouse(button: &str, action: &str, modifier: &str, grid: i64, row: i64, col: i64) -> Result<()> {
-    call(sys::nvim_input_mouse, &(button, action, modifier, grid, row, col))
+    call(sys::nvim_input_mouse, &(button, action, modifier, grid, row, col,))
 }
 
 /// `nvim_list_bufs` (since API level 1).
@@ -758,17 +714,17 @@ pub fn nvim_load_context(dict: impl Serialize) -> Result<Object> {
 /// `nvim_notify` (since API level 7).
 #[deprecated(note = "deprecated since Neovim API level 13")]
 pub fn nvim_notify(msg: &str, log_level: i64, opts: impl Serialize) -> Result<Object> {
-    call(sys::nvim_notify, &(msg, log_level, opts))
+    call(sys::nvim_notify, &(msg, log_level, opts,))
 }
 
 /// `nvim_open_term` (since API level 7).
 pub fn nvim_open_term(buffer: Buffer, opts: impl Serialize) -> Result<i64> {
-    call(sys::nvim_open_term, &(buffer, opts))
+    call(sys::nvim_open_term, &(buffer, opts,))
 }
 
 /// `nvim_open_win` (since API level 6).
 pub fn nvim_open_win(buffer: Buffer, enter: bool, config: impl Serialize) -> Result<Window> {
-    call(sys::nvim_open_win, &(buffer, enter, config))
+    call(sys::nvim_open_win, &(buffer, enter, config,))
 }
 
 /// `nvim_out_write` (since API level 1).
@@ -779,32 +735,32 @@ pub fn nvim_out_write(str: &str) -> Result<()> {
 
 /// `nvim_parse_cmd` (since API level 10).
 pub fn nvim_parse_cmd(str: &str, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_parse_cmd, &(str, opts))
+    call(sys::nvim_parse_cmd, &(str, opts,))
 }
 
 /// `nvim_parse_expression` (since API level 4).
 pub fn nvim_parse_expression(expr: &str, flags: &str, highlight: bool) -> Result<Dict> {
-    call(sys::nvim_parse_expression, &(expr, flags, highlight))
+    call(sys::nvim_parse_expression, &(expr, flags, highlight,))
 }
 
 /// `nvim_paste` (since API level 6).
 pub fn nvim_paste(data: &str, crlf: bool, phase: i64) -> Result<bool> {
-    call(sys::nvim_paste, &(data, crlf, phase))
+    call(sys::nvim_paste, &(data, crlf, phase,))
 }
 
 /// `nvim_put` (since API level 6).
 pub fn nvim_put(lines: impl Serialize, type_: &str, after: bool, follow: bool) -> Result<()> {
-    call(sys::nvim_put, &(lines, type_, after, follow))
+    call(sys::nvim_put, &(lines, type_, after, follow,))
 }
 
 /// `nvim_replace_termcodes` (since API level 1).
 pub fn nvim_replace_termcodes(str: &str, from_part: bool, do_lt: bool, special: bool) -> Result<String> {
-    call(sys::nvim_replace_termcodes, &(str, from_part, do_lt, special))
+    call(sys::nvim_replace_termcodes, &(str, from_part, do_lt, special,))
 }
 
 /// `nvim_select_popupmenu_item` (since API level 6).
 pub fn nvim_select_popupmenu_item(item: i64, insert: bool, finish: bool, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_select_popupmenu_item, &(item, insert, finish, opts))
+    call(sys::nvim_select_popupmenu_item, &(item, insert, finish, opts,))
 }
 
 /// `nvim_set_current_buf` (since API level 1).
@@ -834,12 +790,12 @@ pub fn nvim_set_current_win(window: Window) -> Result<()> {
 
 /// `nvim_set_decoration_provider` (since API level 7).
 pub fn nvim_set_decoration_provider(ns_id: i64, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_decoration_provider, &(ns_id, opts))
+    call(sys::nvim_set_decoration_provider, &(ns_id, opts,))
 }
 
 /// `nvim_set_hl` (since API level 7).
 pub fn nvim_set_hl(ns_id: i64, name: &str, val: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_hl, &(ns_id, name, val))
+    call(sys::nvim_set_hl, &(ns_id, name, val,))
 }
 
 /// `nvim_set_hl_ns` (since API level 10).
@@ -854,28 +810,28 @@ pub fn nvim_set_hl_ns_fast(ns_id: i64) -> Result<()> {
 
 /// `nvim_set_keymap` (since API level 6).
 pub fn nvim_set_keymap(mode: &str, lhs: &str, rhs: &str, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_keymap, &(mode, lhs, rhs, opts))
+    call(sys::nvim_set_keymap, &(mode, lhs, rhs, opts,))
 }
 
 /// `nvim_set_option` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 11")]
 pub fn nvim_set_option(name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_option, &(name, value))
+    call(sys::nvim_set_option, &(name, value,))
 }
 
 /// `nvim_set_option_value` (since API level 9).
 pub fn nvim_set_option_value(name: &str, value: impl Serialize, opts: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_option_value, &(name, value, opts))
+    call(sys::nvim_set_option_value, &(name, value, opts,))
 }
 
 /// `nvim_set_var` (since API level 1).
 pub fn nvim_set_var(name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_var, &(name, value))
+    call(sys::nvim_set_var, &(name, value,))
 }
 
 /// `nvim_set_vvar` (since API level 6).
 pub fn nvim_set_vvar(name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_set_vvar, &(name, value))
+    call(sys::nvim_set_vvar, &(name, value,))
 }
 
 /// `nvim_strwidth` (since API level 1).
@@ -885,7 +841,7 @@ pub fn nvim_strwidth(text: &str) -> Result<i64> {
 
 /// `nvim_tabpage_del_var` (since API level 1).
 pub fn nvim_tabpage_del_var(tabpage: Tabpage, name: &str) -> Result<()> {
-    call(sys::nvim_tabpage_del_var, &(tabpage, name))
+    call(sys::nvim_tabpage_del_var, &(tabpage, name,))
 }
 
 /// `nvim_tabpage_get_number` (since API level 1).
@@ -895,7 +851,7 @@ pub fn nvim_tabpage_get_number(tabpage: Tabpage) -> Result<i64> {
 
 /// `nvim_tabpage_get_var` (since API level 1).
 pub fn nvim_tabpage_get_var(tabpage: Tabpage, name: &str) -> Result<Object> {
-    call(sys::nvim_tabpage_get_var, &(tabpage, name))
+    call(sys::nvim_tabpage_get_var, &(tabpage, name,))
 }
 
 /// `nvim_tabpage_get_win` (since API level 1).
@@ -915,12 +871,12 @@ pub fn nvim_tabpage_list_wins(tabpage: Tabpage) -> Result<Vec<Window>> {
 
 /// `nvim_tabpage_set_var` (since API level 1).
 pub fn nvim_tabpage_set_var(tabpage: Tabpage, name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_tabpage_set_var, &(tabpage, name, value))
+    call(sys::nvim_tabpage_set_var, &(tabpage, name, value,))
 }
 
 /// `nvim_tabpage_set_win` (since API level 12).
 pub fn nvim_tabpage_set_win(tabpage: Tabpage, win: Window) -> Result<()> {
-    call(sys::nvim_tabpage_set_win, &(tabpage, win))
+    call(sys::nvim_tabpage_set_win, &(tabpage, win,))
 }
 
 /// `nvim_ui_send` (since API level 14).
@@ -930,17 +886,17 @@ pub fn nvim_ui_send(content: &str) -> Result<()> {
 
 /// `nvim_win_call` (since API level 7).
 pub fn nvim_win_call(window: Window, fun: Callback) -> Result<Object> {
-    call(sys::nvim_win_call, &(window, fun))
+    call(sys::nvim_win_call, &(window, fun,))
 }
 
 /// `nvim_win_close` (since API level 6).
 pub fn nvim_win_close(window: Window, force: bool) -> Result<()> {
-    call(sys::nvim_win_close, &(window, force))
+    call(sys::nvim_win_close, &(window, force,))
 }
 
 /// `nvim_win_del_var` (since API level 1).
 pub fn nvim_win_del_var(window: Window, name: &str) -> Result<()> {
-    call(sys::nvim_win_del_var, &(window, name))
+    call(sys::nvim_win_del_var, &(window, name,))
 }
 
 /// `nvim_win_get_buf` (since API level 1).
@@ -971,7 +927,7 @@ pub fn nvim_win_get_number(window: Window) -> Result<i64> {
 /// `nvim_win_get_option` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 11")]
 pub fn nvim_win_get_option(window: Window, name: &str) -> Result<Object> {
-    call(sys::nvim_win_get_option, &(window, name))
+    call(sys::nvim_win_get_option, &(window, name,))
 }
 
 /// `nvim_win_get_position` (since API level 1).
@@ -986,7 +942,7 @@ pub fn nvim_win_get_tabpage(window: Window) -> Result<Tabpage> {
 
 /// `nvim_win_get_var` (since API level 1).
 pub fn nvim_win_get_var(window: Window, name: &str) -> Result<Object> {
-    call(sys::nvim_win_get_var, &(window, name))
+    call(sys::nvim_win_get_var, &(window, name,))
 }
 
 /// `nvim_win_get_width` (since API level 1).
@@ -1006,46 +962,46 @@ pub fn nvim_win_is_valid(window: Window) -> Result<bool> {
 
 /// `nvim_win_set_buf` (since API level 5).
 pub fn nvim_win_set_buf(window: Window, buffer: Buffer) -> Result<()> {
-    call(sys::nvim_win_set_buf, &(window, buffer))
+    call(sys::nvim_win_set_buf, &(window, buffer,))
 }
 
 /// `nvim_win_set_config` (since API level 6).
 pub fn nvim_win_set_config(window: Window, config: impl Serialize) -> Result<()> {
-    call(sys::nvim_win_set_config, &(window, config))
+    call(sys::nvim_win_set_config, &(window, config,))
 }
 
 /// `nvim_win_set_cursor` (since API level 1).
 pub fn nvim_win_set_cursor(window: Window, pos: impl Serialize) -> Result<()> {
-    call(sys::nvim_win_set_cursor, &(window, pos))
+    call(sys::nvim_win_set_cursor, &(window, pos,))
 }
 
 /// `nvim_win_set_height` (since API level 1).
 pub fn nvim_win_set_height(window: Window, height: i64) -> Result<()> {
-    call(sys::nvim_win_set_height, &(window, height))
+    call(sys::nvim_win_set_height, &(window, height,))
 }
 
 /// `nvim_win_set_hl_ns` (since API level 10).
 pub fn nvim_win_set_hl_ns(window: Window, ns_id: i64) -> Result<()> {
-    call(sys::nvim_win_set_hl_ns, &(window, ns_id))
+    call(sys::nvim_win_set_hl_ns, &(window, ns_id,))
 }
 
 /// `nvim_win_set_option` (since API level 1).
 #[deprecated(note = "deprecated since Neovim API level 11")]
 pub fn nvim_win_set_option(window: Window, name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_win_set_option, &(window, name, value))
+    call(sys::nvim_win_set_option, &(window, name, value,))
 }
 
 /// `nvim_win_set_var` (since API level 1).
 pub fn nvim_win_set_var(window: Window, name: &str, value: impl Serialize) -> Result<()> {
-    call(sys::nvim_win_set_var, &(window, name, value))
+    call(sys::nvim_win_set_var, &(window, name, value,))
 }
 
 /// `nvim_win_set_width` (since API level 1).
 pub fn nvim_win_set_width(window: Window, width: i64) -> Result<()> {
-    call(sys::nvim_win_set_width, &(window, width))
+    call(sys::nvim_win_set_width, &(window, width,))
 }
 
 /// `nvim_win_text_height` (since API level 12).
 pub fn nvim_win_text_height(window: Window, opts: impl Serialize) -> Result<Dict> {
-    call(sys::nvim_win_text_height, &(window, opts))
+    call(sys::nvim_win_text_height, &(window, opts,))
 }

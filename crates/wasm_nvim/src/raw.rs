@@ -74,28 +74,28 @@ impl Num {
 
 /// The parameters (then the result) of one raw call.
 #[derive(Clone, Copy, Debug)]
-pub struct Slots {
+pub struct Numbers {
     pub values: [ValRaw; MAX_PARAMS],
 }
 
-impl Slots {
+impl Numbers {
     pub fn new() -> Self {
-        Slots { values: [ValRaw::i64(0); MAX_PARAMS] }
+        Numbers { values: [ValRaw::i64(0); MAX_PARAMS] }
     }
 }
 
-impl Default for Slots {
+impl Default for Numbers {
     fn default() -> Self {
         Self::new()
     }
 }
 
 /// Converts Lua arguments to the export's parameter types.
-pub fn args(params: &[Num], args: &[Value]) -> Result<Slots> {
+pub fn args(params: &[Num], args: &[Value]) -> Result<Numbers> {
     if args.len() != params.len() {
         return Err(Error::value(format!("expects {} number argument(s), got {}", params.len(), args.len())));
     }
-    let mut slots = Slots::new();
+    let mut slots = Numbers::new();
     for (i, (ty, v)) in params.iter().zip(args).enumerate() {
         let n = match v {
             Value::Integer(i) => *i as f64,
@@ -113,6 +113,6 @@ pub fn args(params: &[Num], args: &[Value]) -> Result<Slots> {
 }
 
 /// The result slot as a Lua value (nil when the export returns nothing).
-pub fn result(ty: Option<Num>, slots: &Slots) -> Value {
+pub fn result(ty: Option<Num>, slots: &Numbers) -> Value {
     ty.map_or(Value::Nil, |t| t.to_lua(slots.values[0]))
 }

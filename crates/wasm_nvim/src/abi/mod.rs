@@ -21,7 +21,8 @@
 //! What the user's `allow` withholds (see `permissions.rs`) is linked to a
 //! stub too, whose calls fail naming the permission.
 
-pub mod fast;
+pub mod jobs;
+pub mod msgpack;
 pub mod seed;
 pub mod sleep;
 
@@ -48,8 +49,8 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi).map_err(internal)?;
     sleep::define(&mut linker).map_err(internal)?;
     seed::define(&mut linker).map_err(internal)?;
-    fast::define(&mut linker).map_err(internal)?;
-    crate::workers::imports::define(&mut linker).map_err(internal)?;
+    msgpack::define(&mut linker).map_err(internal)?;
+    crate::abi::jobs::define(&mut linker).map_err(internal)?;
     Ok(linker)
 }
 
@@ -67,14 +68,14 @@ pub fn link(
     if let Some(denied) = allow.deny_lua(plugin) {
         linker.allow_shadowing(true);
         seed::withhold_lua(&mut linker, &denied).map_err(internal)?;
-        fast::withhold_lua(&mut linker, &denied).map_err(internal)?;
+        msgpack::withhold_lua(&mut linker, &denied).map_err(internal)?;
         linker.allow_shadowing(false);
     }
     let mut linked = HashSet::new();
     for import in module.imports() {
         let (abi, name) = (import.module(), import.name());
         let ExternType::Func(declared) = import.ty() else { continue };
-        if (abi != seed::MODULE && abi != fast::MODULE)
+        if (abi != seed::MODULE && abi != msgpack::MODULE)
             || !(nvim.api_index(name).is_some() || api_levels::is_api_name(name))
         {
             continue; // a fixed import, or one no host has: the linker says so
@@ -90,14 +91,16 @@ pub fn link(
         };
         let index = nvim.api_index(name);
         let denied = allow.deny_api(plugin, name);
-        if abi == fast::MODULE {
-            if !fast::is_api_type(&declared) {
+        if abi == msgpack::MODULE {
+            if !msgpack::is_api_type(&declared) {
                 return Err(mismatch("the fast ABI's API imports are (i32, i32) -> i64"));
             }
             match (index, denied) {
-                (_, Some(denied)) => fast::define_unavailable(&mut linker, name, denied),
-                (Some(index), None) => fast::define_api(&mut linker, index, name),
-                (None, None) => fast::define_unavailable(&mut linker, name, api_levels::missing(name, &nvim.version)),
+                (_, Some(denied)) => msgpack::define_unavailable(&mut linker, name, denied),
+                (Some(index), None) => msgpack::define_api(&mut linker, index, name),
+                (None, None) => {
+                    msgpack::define_unavailable(&mut linker, name, api_levels::missing(name, &nvim.version))
+                }
             }
             .map_err(internal)?;
             continue;
@@ -130,7 +133,7 @@ pub fn link(
 pub fn neovim_imports(module: &Module, nvim: &Nvim) -> Vec<String> {
     let mut names: Vec<String> = module
         .imports()
-        .filter(|i| i.module() == seed::MODULE || i.module() == fast::MODULE)
+        .filter(|i| i.module() == seed::MODULE || i.module() == msgpack::MODULE)
         .map(|i| i.name())
         .filter(|name| {
             ["lua", "lua_exec", "lua_eval"].contains(name)

@@ -10,12 +10,13 @@
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use crate::bounded;
-use crate::callbacks::Maker;
 use crate::error::{Error, Result};
+use crate::guest::{read_bytes, write_bytes};
+use crate::host;
 use crate::limits;
+use crate::nvim::callbacks::Maker;
 use crate::reentry;
-use crate::runtime;
-use crate::state::{HostState, read_bytes, write_bytes};
+use crate::state::HostState;
 
 /// The import module name of the seed ABI.
 pub const MODULE: &str = "host";
@@ -44,7 +45,7 @@ fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     #[allow(clippy::panic)]
     linker.func_wrap(MODULE, "__test_panic", || -> () { panic!("test hook: a panic inside a host import") })?;
     linker.func_wrap(MODULE, "__test_protected_panic", || -> Ret<()> {
-        let rt = runtime::get().map_err(fail("__test_protected_panic"))?;
+        let rt = host::get().map_err(fail("__test_protected_panic"))?;
         rt.nvim.test_panic_in_protected().map_err(fail("__test_protected_panic"))
     })?;
     Ok(())
@@ -128,7 +129,7 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// back into this plugin.
 pub(crate) fn run_lua<R>(
     caller: &mut Caller<'_, HostState>,
-    f: impl FnOnce(&'static runtime::Runtime) -> Result<R>,
+    f: impl FnOnce(&'static host::Host) -> Result<R>,
 ) -> Result<R> {
     if caller.data().raw_call {
         return Err(Error::abi(
@@ -138,7 +139,7 @@ pub(crate) fn run_lua<R>(
     if let Some(job) = &caller.data().job {
         return Err(job.refuse_neovim());
     }
-    let rt = runtime::get()?;
+    let rt = host::get()?;
     let output = caller.data_mut().take_output();
     caller.data_mut().budget.enter_host();
     let (result, showing) = reentry::while_waiting(caller, || {
@@ -233,7 +234,7 @@ pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Re
 
 /// The name of API function `index`, for errors.
 pub(crate) fn api_name(index: usize) -> String {
-    runtime::get()
+    host::get()
         .ok()
         .and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone()))
         .or_else(|| crate::workers::api_name(index))
@@ -248,7 +249,8 @@ fn call_api(
 ) -> Ret<Option<Vec<u8>>> {
     let fail = |e: Error| wasmtime::Error::new(e.context(api_name(index)));
     let args = args_id.map(|id| caller.data_mut().values.take(id)).transpose().map_err(fail)?;
-    let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
+    let maker =
+        Maker::new(caller.data().key, caller.data().plugin.clone(), host::get().ok().and_then(|h| h.dispatch()));
     run_lua(caller, |rt| {
         let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker, want_result)?;
         if let Some(resource) = registered {

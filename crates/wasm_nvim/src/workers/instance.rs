@@ -11,12 +11,15 @@ use std::time::Instant;
 
 use wasmtime::{InstancePre, Store};
 
-use super::job::{Control, Finished, Queued, Status};
+use crate::call::invoke_export;
 use crate::error::{Error, Result};
+use crate::guest::Guest;
+use crate::job::{Control, Finished, Queued, Status};
+use crate::key::PluginKey;
 use crate::limits::Limits;
 use crate::panics;
-use crate::plugin::{Target, invoke_export};
-use crate::state::{Guest, HostState, Payload, Reply};
+use crate::shape::{Payload, Reply, Target};
+use crate::state::HostState;
 
 /// Most jobs waiting in one worker's queue: past it, submitting fails
 /// (a plugin that submits faster than it matches must cancel).
@@ -26,7 +29,7 @@ pub struct Instance {
     pub id: u64,
     pub plugin: Arc<str>,
     /// The key of the loaded plugin this instance was made from.
-    pub key: u64,
+    pub key: PluginKey,
     /// Made for one job (`spawn`): closed once its queue is empty.
     pub one_shot: bool,
     pre: InstancePre<HostState>,
@@ -80,7 +83,7 @@ impl Instance {
     pub fn new(
         id: u64,
         plugin: Arc<str>,
-        key: u64,
+        key: PluginKey,
         pre: InstancePre<HostState>,
         limits: Limits,
         one_shot: bool,
@@ -210,7 +213,7 @@ impl Instance {
         &self,
         job: Queued,
         store: Option<Box<Store<HostState>>>,
-    ) -> (Result<Option<Vec<u8>>>, Option<crate::state::Output>, Option<Box<Store<HostState>>>) {
+    ) -> (Result<Option<Vec<u8>>>, Option<crate::output::Output>, Option<Box<Store<HostState>>>) {
         let mut store = match store {
             Some(store) => store,
             None => match instantiate(&self.pre, &self.plugin, self.key, &self.limits) {
@@ -267,7 +270,12 @@ fn memory_size(store: &Store<HostState>) -> usize {
 /// A new `Store` for a worker, with the module instantiated and the
 /// reactor initializer run. Like the editor thread's, plus: the deadline
 /// tick also interrupts a job cancelled past its grace period.
-fn instantiate(pre: &InstancePre<HostState>, name: &Arc<str>, key: u64, limits: &Limits) -> Result<Store<HostState>> {
+fn instantiate(
+    pre: &InstancePre<HostState>,
+    name: &Arc<str>,
+    key: PluginKey,
+    limits: &Limits,
+) -> Result<Store<HostState>> {
     let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_callback(|mut ctx| {

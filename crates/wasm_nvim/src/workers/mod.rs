@@ -21,16 +21,15 @@
 //! the worker's instance, not the pool. Reloading a plugin closes its
 //! workers; exiting Neovim interrupts every job and waits for the threads.
 
-pub mod imports;
 pub mod instance;
-pub mod job;
-pub mod lua;
 pub mod pool;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pool::Pool;
+
+use crate::key::PluginKey;
 
 /// A job's deadline unless `setup({ workers = { timeout_ms = ... } })`
 /// says: longer than a call on the editor's thread, since nothing freezes
@@ -88,7 +87,7 @@ pub fn api_name(index: usize) -> Option<String> {
 
 /// The plugin loaded with `key` is gone (reloaded, removed by `setup()`):
 /// its workers close and their jobs end.
-pub fn release(key: u64) {
+pub fn release(key: PluginKey) {
     if let Some(pool) = pool_if_running() {
         pool.release(key, "the plugin was reloaded");
     }

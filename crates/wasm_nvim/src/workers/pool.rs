@@ -15,8 +15,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::instance::{Instance, Ran};
-use super::job::{Event, Finished};
 use crate::error::{Error, Kind, Result};
+use crate::job::{Event, Finished};
+use crate::key::PluginKey;
 
 /// An idle thread exits after this long.
 pub const IDLE_EXIT: Duration = Duration::from_secs(10);
@@ -158,7 +159,7 @@ impl Pool {
     /// (its instance is dropped), the thread goes on.
     fn fail_running(&self, instance: &Instance, e: Error) {
         if let Some(control) = instance.take_running() {
-            control.set_status(super::job::Status::Failed);
+            control.set_status(crate::job::Status::Failed);
             self.emit(Event::Done(Finished { control, result: Err(e), output: None }));
         }
     }
@@ -202,7 +203,7 @@ impl Pool {
 
     /// Closes the workers of the plugin loaded with `key` (it was reloaded
     /// or removed): their jobs end now, with an error saying why.
-    pub fn release(&self, key: u64, why: &str) {
+    pub fn release(&self, key: PluginKey, why: &str) {
         let closing: Vec<Arc<Instance>> = {
             let mut st = self.lock();
             let (gone, kept) = st.instances.drain(..).partition(|i| i.key == key);

@@ -12,7 +12,8 @@
 use wasmtime::{Caller, Linker};
 
 use crate::error::Error;
-use crate::state::{HostState, read_bytes};
+use crate::guest::read_bytes;
+use crate::state::HostState;
 
 /// Most bytes of one progress report.
 pub const MAX_PROGRESS: u32 = 1 << 20;
@@ -33,9 +34,9 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let bytes =
                 read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context("job_progress")))?;
             if job.report(bytes)
-                && let Some(pool) = super::pool_if_running()
+                && let Some(pool) = crate::workers::pool_if_running()
             {
-                pool.emit(super::job::Event::Progress(job.clone()));
+                pool.emit(crate::job::Event::Progress(job.clone()));
             }
             Ok(i32::from(job.is_cancelled()))
         },

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind};
-use crate::state::FunctionSpec;
+use crate::shape::FunctionSpec;
 
 /// How long a cancelled job may keep running before it is interrupted: a
 /// plugin that checks `job::cancelled()` stops on its own well within it
@@ -158,7 +158,7 @@ pub struct Finished {
     /// The encoded result (none for nil), or why it failed.
     pub result: Result<Option<Vec<u8>>, Error>,
     /// What the job printed.
-    pub output: Option<crate::state::Output>,
+    pub output: Option<crate::output::Output>,
 }
 
 /// A message for the editor's thread.
@@ -171,13 +171,13 @@ pub enum Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Shape;
+    use crate::shape::Shape;
 
     fn control() -> Control {
         Control::new(
             1,
             "p".into(),
-            FunctionSpec { name: "f".into(), shape: Shape::Packed, signature: None, doc: None },
+            FunctionSpec { name: "f".into(), shape: Shape::Msgpack, signature: None, doc: None },
             0,
         )
     }

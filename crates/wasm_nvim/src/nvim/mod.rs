@@ -4,6 +4,8 @@
 //! the conversions and the error wording live in one place. The handful of
 //! Lua helpers it needs are compiled once, from `helpers.lua`.
 
+pub mod callbacks;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -11,11 +13,11 @@ use std::ffi::c_int;
 
 use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value, ffi};
 
-use crate::callbacks::{self, Maker, Resource};
 use crate::convert::Conv;
 use crate::error::{Error, Result};
 use crate::msgpack::{self, Handle, LuaSink, Parser, Refs};
 use crate::panics;
+use callbacks::{Maker, Resource};
 
 /// One function of `api_info().functions`, resolved once.
 #[derive(Debug)]
@@ -631,4 +633,13 @@ pub enum Level {
     Info = 2,
     Warn = 3,
     Error = 4,
+}
+
+/// What a function given to [`Nvim::wrap`] returns: `(true, value)`, or
+/// `(false, message)`, which the wrapper raises as a plain string error.
+pub fn wrap_result(lua: &Lua, result: std::result::Result<Value, String>) -> mlua::Result<(bool, Value)> {
+    match result {
+        Ok(v) => Ok((true, v)),
+        Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
+    }
 }

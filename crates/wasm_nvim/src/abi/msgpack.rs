@@ -23,10 +23,11 @@
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use super::seed::api_name;
-use crate::callbacks::Maker;
 use crate::error::{Error, Kind, Result};
-use crate::runtime::Runtime;
-use crate::state::{HostState, Packed, read_bytes};
+use crate::guest::{Packed, read_bytes};
+use crate::host::{self, Host};
+use crate::nvim::callbacks::Maker;
+use crate::state::HostState;
 
 /// The import module name of the fast ABI.
 pub const MODULE: &str = "nvim";
@@ -116,20 +117,20 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         // API names are short; a longer one is no API function
         let name =
             read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
-        let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
+        let rt = crate::host::get().map_err(wasmtime::Error::new)?;
         Ok(i32::from(len <= 256 && std::str::from_utf8(&name).is_ok_and(|name| rt.nvim.api_callable(name))))
     })?;
     linker.func_wrap(MODULE, "version", |caller: Caller<'_, HostState>| -> wasmtime::Result<i64> {
         if let Some(job) = &caller.data().job {
             return Ok(job.nvim_version as i64);
         }
-        let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
+        let rt = crate::host::get().map_err(wasmtime::Error::new)?;
         Ok(rt.nvim.version.packed() as i64)
     })?;
     Ok(())
 }
 
-type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + 'a;
+type Body<'a> = dyn Fn(&'static Host, &Maker, &mut Vec<u8>) -> Result<()> + 'a;
 
 /// Runs `body` (Lua, with the caller published for re-entrant calls; `name`
 /// is the import, for a worker job's refusal), and
@@ -138,7 +139,8 @@ type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + '
 /// `alloc`) traps.
 fn call(caller: &mut Caller<'_, HostState>, name: &str, body: &Body<'_>) -> Result<u64> {
     let guest = caller.data().guest()?.io;
-    let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
+    let maker =
+        Maker::new(caller.data().key, caller.data().plugin.clone(), host::get().ok().and_then(|h| h.dispatch()));
     let mut out = std::mem::take(&mut caller.data_mut().scratch);
     out.clear();
     let outcome = match &caller.data().job {
