@@ -204,3 +204,36 @@ mod tests {
         assert_eq!(e, "cancelled (reload)");
     }
 }
+
+/// Where finished jobs and progress reports wait for the editor's thread,
+/// which polls without taking a lock ([`Events::waiting`]) and never waits
+/// for a lock a job holds for long.
+#[derive(Debug, Default)]
+pub struct Events {
+    queue: Mutex<std::collections::VecDeque<Event>>,
+    /// Events are waiting.
+    pending: AtomicBool,
+}
+
+impl Events {
+    pub fn emit(&self, event: Event) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push_back(event);
+        self.pending.store(true, Ordering::Release);
+    }
+
+    pub fn waiting(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    pub fn take(&self) -> std::collections::VecDeque<Event> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut *queue)
+    }
+}
+
+/// The events of this process's jobs, from any thread.
+pub fn events() -> &'static Events {
+    static EVENTS: OnceLock<Events> = OnceLock::new();
+    EVENTS.get_or_init(Events::default)
+}

@@ -33,10 +33,8 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
             let bytes =
                 read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context("job_progress")))?;
-            if job.report(bytes)
-                && let Some(pool) = crate::workers::pool_if_running()
-            {
-                pool.emit(crate::job::Event::Progress(job.clone()));
+            if job.report(bytes) {
+                crate::job::events().emit(crate::job::Event::Progress(job.clone()));
             }
             Ok(i32::from(job.is_cancelled()))
         },

@@ -147,6 +147,20 @@ pub fn neovim_imports(module: &Module, nvim: &Nvim) -> Vec<String> {
     names
 }
 
+/// API function names, for errors raised on worker threads (where the
+/// editor's host cannot be reached).
+static API_NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Keeps the API's function names for [`api_name`] (once).
+pub fn remember_api_names(names: impl FnOnce() -> Vec<String>) {
+    let _ = API_NAMES.get_or_init(names);
+}
+
+/// The name of API function `index` on a worker thread.
+pub fn worker_api_name(index: usize) -> Option<String> {
+    API_NAMES.get().and_then(|names| names.get(index).cloned())
+}
+
 /// `(i32, i32) -> i64`, as the wasm text format would say it.
 pub fn signature(ty: &FuncType) -> String {
     let list = |types: &mut dyn Iterator<Item = ValType>| types.map(|t| t.to_string()).collect::<Vec<_>>().join(", ");

@@ -237,7 +237,7 @@ pub(crate) fn api_name(index: usize) -> String {
     host::get()
         .ok()
         .and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone()))
-        .or_else(|| crate::workers::api_name(index))
+        .or_else(|| super::worker_api_name(index))
         .unwrap_or_else(|| format!("nvim API #{index}"))
 }
 

@@ -1,5 +1,5 @@
 //! The per-thread host: what every plugin shares on Neovim's main thread.
-//! It owns the Neovim side (`nvim`), the engines, the current setup, the
+//! It owns the Neovim side (`nvim`), the current setup, the
 //! journal, what plugins registered, the module table, and the way a
 //! callback reaches its plugin. The plugins themselves are the registry's
 //! (registry.rs), which sits above: nothing here knows a `Plugin`.
@@ -9,7 +9,6 @@
 //! its Lua state before thread-local destructors run, and dropping Lua
 //! handles after that would touch freed memory.
 
-mod engines;
 mod journal;
 mod resources;
 mod setup;
@@ -18,18 +17,15 @@ use std::cell::{Cell, OnceCell, Ref, RefCell};
 
 use mlua::{Lua, Table};
 
-pub use engines::Wasm;
 pub use setup::Setup;
 
 use crate::error::{Error, Result};
 use crate::key::PluginKey;
-use crate::limits::Limits;
 use crate::nvim::Nvim;
 use crate::nvim::callbacks::Dispatch;
 
 pub struct Host {
     pub nvim: Nvim,
-    engines: engines::Engines,
     /// A `setup()` has started (explicitly, or on first access to a
     /// plugin): reading a plugin does not run one with defaults again.
     setup_started: Cell<bool>,
@@ -73,7 +69,6 @@ impl Host {
     fn new(lua: &Lua) -> Result<Self> {
         Ok(Host {
             nvim: Nvim::new(lua)?,
-            engines: engines::Engines::new()?,
             setup_started: Cell::new(false),
             setup: RefCell::new(Setup::default()),
             next_key: Cell::new(1),
@@ -83,11 +78,6 @@ impl Host {
             journal: RefCell::new(journal::Journal::default()),
             notifying: Cell::new(false),
         })
-    }
-
-    /// The engine a plugin with these limits is compiled for.
-    pub fn wasm_for(&self, limits: &Limits) -> Result<&Wasm> {
-        self.engines.for_limits(limits)
     }
 
     /// The current setup (hold it briefly: `setup()` replaces it).

@@ -31,6 +31,7 @@ use crate::shape::{Abi, ExportFn, FunctionSpec, Payload, Reply, Shape, Target};
 use crate::stack;
 use crate::state::HostState;
 
+mod engines;
 mod functions;
 
 pub use functions::{FUNCTIONS_SECTION, Listed, MAX_FUNCTIONS, MAX_NAME, parse_functionality};
@@ -146,7 +147,7 @@ impl Plugin {
                 limits.module_functions
             )));
         }
-        let wasm = rt.wasm_for(&limits)?;
+        let wasm = engines::for_limits(&limits)?;
         let started = std::time::Instant::now();
         let (module, outcome) = cache::load(rt.setup().cache_dir.as_deref(), &wasm.engine, &bytes)?;
         let compiled = Compiled { outcome, ms: started.elapsed().as_secs_f64() * 1e3 };

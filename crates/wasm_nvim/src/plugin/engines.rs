@@ -4,7 +4,7 @@
 //! trusts with `timeout_ms = 0` (made on first use). The API is linked per
 //! plugin ([`crate::abi::link`]).
 
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use wasmtime::{Config, Engine, Linker};
 
@@ -19,31 +19,21 @@ pub struct Wasm {
     pub linker: Linker<HostState>,
 }
 
-/// Both engines.
-pub struct Engines {
-    metered: Wasm,
-    unmetered: OnceCell<Wasm>,
-}
+static METERED: OnceLock<Wasm> = OnceLock::new();
+static UNMETERED: OnceLock<Wasm> = OnceLock::new();
 
-impl Engines {
-    /// The metered engine, with the thread that ticks its epoch.
-    pub fn new() -> Result<Self> {
-        let metered = Wasm::new(true)?;
-        start_ticker(&metered.engine)?;
-        Ok(Engines { metered, unmetered: OnceCell::new() })
+/// The engine a plugin with these limits is compiled for, made on first
+/// use (the metered one with the thread that ticks its epoch).
+pub fn for_limits(limits: &Limits) -> Result<&'static Wasm> {
+    let (cell, metered) = if limits.timeout.is_some() { (&METERED, true) } else { (&UNMETERED, false) };
+    if let Some(wasm) = cell.get() {
+        return Ok(wasm);
     }
-
-    /// The engine a plugin with these limits is compiled for.
-    pub fn for_limits(&self, limits: &Limits) -> Result<&Wasm> {
-        if limits.timeout.is_some() {
-            return Ok(&self.metered);
-        }
-        if let Some(wasm) = self.unmetered.get() {
-            return Ok(wasm);
-        }
-        let wasm = Wasm::new(false)?;
-        Ok(self.unmetered.get_or_init(|| wasm))
+    let wasm = Wasm::new(metered)?;
+    if metered {
+        start_ticker(&wasm.engine)?;
     }
+    Ok(cell.get_or_init(|| wasm))
 }
 
 /// Ticks the engine's epoch every [`TICK`], for deadlines. The thread only
