@@ -39,7 +39,7 @@ T.test(':help wasm_nvim works once helptags are generated', function()
   vim.opt.rtp:append(help_dir())
   for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim-install', 'wasm_nvim.setup()', 'wasm_nvim-options', ':Wasm',
     ':Wasm-reload', 'wasm_nvim-health', 'wasm_nvim-sdk-rust', 'wasm_nvim-sdk-zig', 'wasm_nvim-sdk-c', 'wasm_nvim-seed-abi',
-    'wasm_nvim-fast-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
+    'wasm_nvim-fast-abi', 'wasm_nvim-msgpack-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
     'wasm_nvim-errors', 'wasm_nvim-troubleshooting' }) do
     vim.cmd.help(tag)
     T.eq(vim.bo.buftype, 'help', tag)

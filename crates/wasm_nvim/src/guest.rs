@@ -79,7 +79,7 @@ fn export_type_error(e: wasmtime::Error, name: &str, ty: &str) -> Error {
     Error::load(format!("export '{name}' must be a function {ty}: {e:#}"))
 }
 
-/// `ptr | len << 32 | error << 63`: how fast-ABI functions return a buffer.
+/// `ptr | len << 32 | error << 63`: how msgpack-ABI functions return a buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Packed {
     pub ptr: u32,

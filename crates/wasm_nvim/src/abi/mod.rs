@@ -1,7 +1,7 @@
 //! The host ABIs a plugin can be written against, and the linking of a
 //! plugin's imports.
 //!
-//! The fixed imports (WASI, the seed ABI's values and Lua, the fast ABI's
+//! The fixed imports (WASI, the seed ABI's values and Lua, the msgpack ABI's
 //! `lua`/`panic`/`has`/`version`) are in one linker per engine. The API
 //! functions are linked per plugin, by what the plugin declares, because
 //! the running Neovim may be older or newer than the one the plugin was
@@ -42,7 +42,7 @@ use crate::state::HostState;
 pub const MAX_API_IMPORTS: usize = 4096;
 
 /// Builds the linker of the fixed imports: WASI preview 1, the seed ABI's
-/// (`"host"`) and the fast ABI's (`"nvim"`). [`link`] adds the API.
+/// (`"host"`) and the msgpack ABI's (`"nvim"`). [`link`] adds the API.
 pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     let internal = |e: wasmtime::Error| Error::internal(format!("defining host imports: {e:#}"));
@@ -93,7 +93,7 @@ pub fn link(
         let denied = allow.deny_api(plugin, name);
         if abi == msgpack::MODULE {
             if !msgpack::is_api_type(&declared) {
-                return Err(mismatch("the fast ABI's API imports are (i32, i32) -> i64"));
+                return Err(mismatch("the msgpack ABI's API imports are (i32, i32) -> i64"));
             }
             match (index, denied) {
                 (_, Some(denied)) => msgpack::define_unavailable(&mut linker, name, denied),

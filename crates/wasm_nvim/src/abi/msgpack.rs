@@ -1,4 +1,4 @@
-//! The imports of the fast ABI, module `"nvim"`: binary-safe msgpack in the
+//! The imports of the msgpack ABI, module `"nvim"`: binary-safe msgpack in the
 //! guest's own memory, no value table, and errors the guest can handle.
 //!
 //! - `nvim.<api function>(args_ptr, args_len) -> i64` for every function of
@@ -29,10 +29,10 @@ use crate::host::{self, Host};
 use crate::nvim::callbacks::Maker;
 use crate::state::HostState;
 
-/// The import module name of the fast ABI.
+/// The import module name of the msgpack ABI.
 pub const MODULE: &str = "nvim";
 
-/// Whether `ty` is the type of a fast-ABI API import, `(i32, i32) -> i64`.
+/// Whether `ty` is the type of a msgpack-ABI API import, `(i32, i32) -> i64`.
 pub fn is_api_type(ty: &FuncType) -> bool {
     let params: Vec<ValType> = ty.params().collect();
     let results: Vec<ValType> = ty.results().collect();

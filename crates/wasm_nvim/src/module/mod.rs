@@ -66,7 +66,7 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     module.set("_status", lua.create_function(move |lua, ()| report::status(rt, lua))?)?;
     module.set("_log", lua.create_function(move |_, ()| Ok(rt.journal_entries()))?)?;
     if std::env::var_os("WASM_NVIM_TEST_HOOKS").is_some() {
-        // For the specs: the fast ABI's msgpack reader on any bytes.
+        // For the specs: the msgpack ABI's msgpack reader on any bytes.
         let decode = lua.create_function(move |lua, bytes: mlua::LuaString| {
             let decoded = panics::catch(|| rt.nvim.msgpack_decode(&bytes.as_bytes())).and_then(|r| r);
             pair(lua, decoded.map_err(|e| e.to_string()))

@@ -27,7 +27,7 @@ pub struct ApiFunction {
     pub takes_args: bool,
     /// Returns a value: the import is `-> u32`, not void.
     pub returns: bool,
-    /// The result is a handle (or an array of them, `true`): the fast ABI
+    /// The result is a handle (or an array of them, `true`): the msgpack ABI
     /// writes it as Neovim's msgpack extension type.
     pub handle: Option<(Handle, bool)>,
     /// `vim.api[name]`; `None` for RPC-only functions Lua cannot call.
@@ -56,7 +56,7 @@ pub struct Version {
 }
 
 impl Version {
-    /// What the fast ABI's `nvim.version` import returns:
+    /// What the msgpack ABI's `nvim.version` import returns:
     /// `major << 48 | minor << 32 | patch << 16 | api_level`, 16 bits each.
     pub fn packed(&self) -> u64 {
         let field = |n: u32| u64::from(n.min(0xffff));
@@ -76,7 +76,7 @@ pub struct Nvim {
     /// Registry references the raw C API code uses.
     pub refs: Refs,
     helpers: Table,
-    /// Lua chunks the fast ABI's `lua` import compiled (registry
+    /// Lua chunks the msgpack ABI's `lua` import compiled (registry
     /// references), by plugin and source text: the chunk's name says which
     /// plugin ran it, so two plugins never share one.
     chunks: RefCell<HashMap<String, HashMap<Vec<u8>, c_int>>>,
@@ -421,7 +421,7 @@ impl Nvim {
         self.decode_with(bytes, &[])
     }
 
-    /// The msgpack arguments of a fast-ABI import as Lua values, their
+    /// The msgpack arguments of a msgpack-ABI import as Lua values, their
     /// callback maps made into functions by `maker`; `None` when they hold
     /// no callback (the raw C-API path needs no values then).
     fn callback_args(&self, args: &[u8], maker: &Maker) -> Result<Option<Vec<Value>>> {
@@ -475,7 +475,7 @@ impl Nvim {
         })
     }
 
-    /// `nvim.<api function>` of the fast ABI: calls API function `index`
+    /// `nvim.<api function>` of the msgpack ABI: calls API function `index`
     /// with a msgpack array of arguments and appends the msgpack result to
     /// `out`. Without callbacks it stays on the raw C API; with them it
     /// goes through `call_api_values`, which tracks what they register.
@@ -545,7 +545,7 @@ impl Nvim {
         })
     }
 
-    /// The fast ABI's `lua` import: runs a chunk (compiled once per source
+    /// The msgpack ABI's `lua` import: runs a chunk (compiled once per source
     /// text) with a msgpack array of arguments as its `...`; appends its
     /// first result to `out`.
     pub fn run_chunk_msgpack(

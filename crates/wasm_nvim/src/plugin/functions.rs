@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::shape::{Abi, ExportFn, FunctionSpec, Payload, Reply, Shape};
 use crate::state::HostState;
 
-/// The fast ABI is chosen by exporting `wasm_nvim_abi() -> i32` returning 1.
+/// The msgpack ABI is chosen by exporting `wasm_nvim_abi() -> i32` returning 1.
 pub(super) fn detect_abi(store: &mut Store<HostState>) -> Result<Abi> {
     let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
     let Some(marker) = instance.get_func(&mut *store, "wasm_nvim_abi") else { return Ok(Abi::Seed) };
@@ -30,7 +30,7 @@ pub(super) fn detect_abi(store: &mut Store<HostState>) -> Result<Abi> {
     }
 }
 
-/// The name of the custom section a fast-ABI plugin may list its
+/// The name of the custom section a msgpack-ABI plugin may list its
 /// functions in (one JSON object per function, concatenated — what a
 /// linker makes of one small section per function).
 pub const FUNCTIONS_SECTION: &str = "wasm_nvim_functions";

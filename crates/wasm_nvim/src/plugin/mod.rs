@@ -114,7 +114,7 @@ impl std::fmt::Debug for Plugin {
 impl Plugin {
     /// Reads, compiles, links and instantiates `path`, then asks it for its
     /// function list (`functionality`, or `wasm_nvim_functions` for the
-    /// fast ABI) and checks that every function it lists is exported with
+    /// msgpack ABI) and checks that every function it lists is exported with
     /// the shape the list implies.
     pub fn load(rt: &Host, name: &str, path: &Path, limits: Limits) -> Result<Plugin> {
         let key = rt.new_key();
