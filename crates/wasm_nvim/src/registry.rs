@@ -16,6 +16,7 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::key::PluginKey;
 use crate::limits::Limits;
@@ -67,7 +68,7 @@ pub enum LoadState {
 pub struct Entry {
     pub name: String,
     pub path: PathBuf,
-    pub limits: Limits,
+    pub limits: Arc<Limits>,
     pub state: LoadState,
     /// Time `Plugin::load` took, when it ran.
     pub load_ms: Option<f64>,

@@ -36,7 +36,7 @@ pub struct HostState {
     /// A call trapped: the instance may be inconsistent and is replaced by a
     /// fresh one when the outermost call returns.
     pub poisoned: bool,
-    pub limits: Limits,
+    pub limits: Arc<Limits>,
     pub limiter: Limiter,
     /// Wasm time of the current outermost call.
     pub budget: Budget,
@@ -60,7 +60,7 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(plugin: Arc<str>, key: PluginKey, limits: &Limits) -> Result<Self> {
+    pub fn new(plugin: Arc<str>, key: PluginKey, limits: &Arc<Limits>) -> Result<Self> {
         let stdout = Capture::default();
         let stderr = Capture::default();
         // What plugins need to print, and nothing else: no environment, no
@@ -88,7 +88,7 @@ impl HostState {
             depth: 0,
             poisoned: false,
             limiter: Limiter { memory: limits.memory, table_elements: limits.table_elements },
-            limits: limits.clone(),
+            limits: Arc::clone(limits),
             budget: Budget::default(),
             timed_out: false,
             error: None,
@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_call_shows_at_most_max_shown_bytes_of_output() {
-        let mut state = HostState::new(Arc::from("p"), PluginKey(1), &Limits::default()).unwrap();
+        let mut state = HostState::new(Arc::from("p"), PluginKey(1), &Arc::new(Limits::default())).unwrap();
         state.start_call();
         let (mut shown, mut notes) = (0, 0);
         for _ in 0..3 {

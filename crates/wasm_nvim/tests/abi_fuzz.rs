@@ -101,7 +101,7 @@ struct Fixture {
 }
 
 fn fixture(engine: &Engine, module: &Module, linker: &Linker<HostState>) -> Fixture {
-    let state = HostState::new(Arc::from("fuzz"), PluginKey(1), &Limits::default()).expect("host state");
+    let state = HostState::new(Arc::from("fuzz"), PluginKey(1), &Arc::new(Limits::default())).expect("host state");
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     let instance = linker.instantiate(&mut store, module).expect("instantiate");

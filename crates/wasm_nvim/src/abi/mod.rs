@@ -32,8 +32,11 @@ use wasmtime::{Engine, ExternType, FuncType, Linker, Module, ValType};
 
 use crate::api_levels;
 use crate::error::{Error, Result};
+use crate::host;
+use crate::limits;
 use crate::nvim::Nvim;
 use crate::permissions::Permissions;
+use crate::reentry;
 use crate::state::HostState;
 
 /// Most distinct API imports one plugin may have: the API has a few
@@ -171,4 +174,35 @@ pub fn signature(ty: &FuncType) -> String {
         1 => format!("({params}) -> {}", results.join("")),
         _ => format!("({params}) -> ({})", results.join(", ")),
     }
+}
+
+/// Runs Lua for the guest: first shows the output the guest has printed so
+/// far (so it appears in order), and publishes the caller so Lua may call
+/// back into this plugin.
+pub(crate) fn run_lua<R>(
+    caller: &mut wasmtime::Caller<'_, HostState>,
+    f: impl FnOnce(&'static crate::host::Host) -> Result<R>,
+) -> Result<R> {
+    if caller.data().raw_call {
+        return Err(Error::abi(
+            "a raw function cannot call into Neovim (Lua or the API); export it without `raw` to do that",
+        ));
+    }
+    if let Some(job) = &caller.data().job {
+        return Err(job.refuse_neovim());
+    }
+    let rt = host::get()?;
+    let output = caller.data_mut().take_output();
+    caller.data_mut().budget.enter_host();
+    let (result, showing) = reentry::while_waiting(caller, || {
+        // Showing output is work done for the plugin: it counts as its own
+        // time, unlike the Lua it asked for.
+        let started = limits::ticks();
+        rt.show_output(output);
+        let showing = limits::ticks().saturating_sub(started);
+        (f(rt), showing)
+    });
+    caller.data_mut().budget.leave_host();
+    caller.data_mut().budget.charge(showing);
+    result
 }

@@ -146,7 +146,7 @@ fn call(caller: &mut Caller<'_, HostState>, name: &str, body: &Body<'_>) -> Resu
     let outcome = match &caller.data().job {
         // a worker job: an error value naming the import, plugin, function and why
         Some(job) => Err(job.refuse_neovim().context(name)),
-        None => super::seed::run_lua(caller, |rt| body(rt, &maker, &mut out)),
+        None => super::run_lua(caller, |rt| body(rt, &maker, &mut out)),
     };
     let error = match outcome {
         Ok(()) => false,

@@ -13,9 +13,7 @@ use crate::bounded;
 use crate::error::{Error, Result};
 use crate::guest::{read_bytes, write_bytes};
 use crate::host;
-use crate::limits;
 use crate::nvim::callbacks::Maker;
-use crate::reentry;
 use crate::state::HostState;
 
 /// The import module name of the seed ABI.
@@ -113,46 +111,15 @@ fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "lua_exec", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let code = caller.data_mut().values.take(id).map_err(fail("lua_exec"))?;
         let plugin = caller.data().plugin.clone();
-        run_lua(&mut caller, |rt| rt.nvim.exec(&plugin, &code)).map_err(fail("lua_exec"))
+        super::run_lua(&mut caller, |rt| rt.nvim.exec(&plugin, &code)).map_err(fail("lua_exec"))
     })?;
     linker.func_wrap(MODULE, "lua_eval", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         let code = caller.data_mut().values.take(id).map_err(fail("lua_eval"))?;
         let plugin = caller.data().plugin.clone();
-        let json = run_lua(&mut caller, |rt| rt.nvim.eval(&plugin, &code)).map_err(fail("lua_eval"))?;
+        let json = super::run_lua(&mut caller, |rt| rt.nvim.eval(&plugin, &code)).map_err(fail("lua_eval"))?;
         caller.data_mut().values.insert(json).map_err(fail("lua_eval"))
     })?;
     Ok(())
-}
-
-/// Runs Lua for the guest: first shows the output the guest has printed so
-/// far (so it appears in order), and publishes the caller so Lua may call
-/// back into this plugin.
-pub(crate) fn run_lua<R>(
-    caller: &mut Caller<'_, HostState>,
-    f: impl FnOnce(&'static host::Host) -> Result<R>,
-) -> Result<R> {
-    if caller.data().raw_call {
-        return Err(Error::abi(
-            "a raw function cannot call into Neovim (Lua or the API); export it without `raw` to do that",
-        ));
-    }
-    if let Some(job) = &caller.data().job {
-        return Err(job.refuse_neovim());
-    }
-    let rt = host::get()?;
-    let output = caller.data_mut().take_output();
-    caller.data_mut().budget.enter_host();
-    let (result, showing) = reentry::while_waiting(caller, || {
-        // Showing output is work done for the plugin: it counts as its own
-        // time, unlike the Lua it asked for.
-        let started = limits::ticks();
-        rt.show_output(output);
-        let showing = limits::ticks().saturating_sub(started);
-        (f(rt), showing)
-    });
-    caller.data_mut().budget.leave_host();
-    caller.data_mut().budget.charge(showing);
-    result
 }
 
 /// `(takes_args, returns)` of a seed API import's declared type: `()` or
@@ -251,7 +218,7 @@ fn call_api(
     let args = args_id.map(|id| caller.data_mut().values.take(id)).transpose().map_err(fail)?;
     let maker =
         Maker::new(caller.data().key, caller.data().plugin.clone(), host::get().ok().and_then(|h| h.dispatch()));
-    run_lua(caller, |rt| {
+    super::run_lua(caller, |rt| {
         let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker, want_result)?;
         if let Some(resource) = registered {
             rt.track(&maker, resource);

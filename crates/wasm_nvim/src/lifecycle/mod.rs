@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use mlua::{Lua, Table, Value};
@@ -107,7 +108,7 @@ fn pending(rt: &Host, opts: &Options, owners: &mut Owners, c: Candidate, data_ro
             opts.limits_for_stranger(&c.name)
         }
     };
-    Entry { limits, name: c.name, path: c.path, state: LoadState::Pending, load_ms: None }
+    Entry { limits: Arc::new(limits), name: c.name, path: c.path, state: LoadState::Pending, load_ms: None }
 }
 
 /// Adds the plugins whose directories joined the runtimepath since
@@ -252,7 +253,7 @@ fn replace(
     lua: &Lua,
     name: &str,
     path: &Path,
-    limits: Limits,
+    limits: Arc<Limits>,
     old: Option<&Rc<Plugin>>,
 ) -> Result<()> {
     if old.is_some_and(|p| p.is_running()) {

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::job::{Control, Event, Queued, Status};
 use crate::lifecycle;
+use crate::limits::Limits;
 use crate::shape::{Abi, Shape};
 use crate::workers::instance::Instance;
 
@@ -119,13 +120,14 @@ fn open(rt: &'static Host, lua: &Lua, name: &str, one_shot: bool) -> Result<u64>
     }
     let plugin = crate::registry::plugin(name).ok_or_else(|| Error::load(format!("plugin '{name}' is not loaded")))?;
     let config = rt.setup().options.workers.clone();
-    let mut limits = plugin.limits.clone();
+    let mut limits = Limits::clone(&plugin.limits);
     if let Some(mb) = config.memory_mb {
         limits.memory = usize::try_from(mb).unwrap_or(usize::MAX).saturating_mul(1 << 20);
     }
     let pool = crate::workers::pool(config.threads(), || rt.nvim.api.iter().map(|f| f.name.clone()).collect());
     let id = next_id();
-    let instance = Instance::new(id, plugin.name.clone(), plugin.key, plugin.instance_pre()?, limits, one_shot);
+    let instance =
+        Instance::new(id, plugin.name.clone(), plugin.key, plugin.instance_pre()?, Arc::new(limits), one_shot);
     pool.add(Arc::new(instance))?;
     Ok(id)
 }

@@ -86,7 +86,7 @@ pub struct Plugin {
     pub abi: Abi,
     pub functions: Vec<FunctionSpec>,
     pub compiled: Compiled,
-    pub limits: Limits,
+    pub limits: Arc<Limits>,
     /// The imports that reach into Neovim (API functions, Lua), sorted.
     pub imports: Vec<String>,
     /// Calls that timed out in a row.
@@ -116,7 +116,7 @@ impl Plugin {
     /// function list (`functionality`, or `wasm_nvim_functions` for the
     /// msgpack ABI) and checks that every function it lists is exported with
     /// the shape the list implies.
-    pub fn load(rt: &Host, name: &str, path: &Path, limits: Limits) -> Result<Plugin> {
+    pub fn load(rt: &Host, name: &str, path: &Path, limits: Arc<Limits>) -> Result<Plugin> {
         let key = rt.new_key();
         let loaded = stack::enter(|| Self::load_with_key(rt, name, path, key, limits)).and_then(|loaded| loaded);
         if loaded.is_err() {
@@ -128,7 +128,7 @@ impl Plugin {
 
     /// Loads `path` under an existing plugin's `key`, so its callbacks reach
     /// the new code (a reload). Nothing is released when this fails.
-    pub fn load_with_key(rt: &Host, name: &str, path: &Path, key: PluginKey, limits: Limits) -> Result<Plugin> {
+    pub fn load_with_key(rt: &Host, name: &str, path: &Path, key: PluginKey, limits: Arc<Limits>) -> Result<Plugin> {
         let bytes = files::read_regular(path, limits.module_bytes).map_err(|e| match e {
             files::Refused::TooLarge { .. } => Error::load(format!(
                 "{e}, more than its limit of {} MiB (setup({{ limits = {{ module_mb = ... }} }}))",
@@ -457,7 +457,7 @@ fn instantiate(
     pre: &InstancePre<HostState>,
     name: &Arc<str>,
     key: PluginKey,
-    limits: &Limits,
+    limits: &Arc<Limits>,
 ) -> Result<Store<HostState>> {
     let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
     store.limiter(|state| &mut state.limiter);

@@ -33,7 +33,7 @@ pub struct Instance {
     /// Made for one job (`spawn`): closed once its queue is empty.
     pub one_shot: bool,
     pre: InstancePre<HostState>,
-    limits: Limits,
+    limits: Arc<Limits>,
     /// Compiled with deadline checks: a job's deadline can apply.
     metered: bool,
     inner: Mutex<Inner>,
@@ -85,7 +85,7 @@ impl Instance {
         plugin: Arc<str>,
         key: PluginKey,
         pre: InstancePre<HostState>,
-        limits: Limits,
+        limits: Arc<Limits>,
         one_shot: bool,
     ) -> Self {
         Instance {
@@ -225,7 +225,7 @@ impl Instance {
         state.job = Some(job.control.clone());
         if self.metered {
             // only a module compiled with deadline checks can have one
-            state.limits.timeout = job.timeout;
+            Arc::make_mut(&mut state.limits).timeout = job.timeout;
         }
         let target = Target::Named(job.control.function.clone());
         let reply = invoke_export(&mut *store, &target, Payload::Bytes(job.args));
@@ -274,7 +274,7 @@ fn instantiate(
     pre: &InstancePre<HostState>,
     name: &Arc<str>,
     key: PluginKey,
-    limits: &Limits,
+    limits: &Arc<Limits>,
 ) -> Result<Store<HostState>> {
     let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
     store.limiter(|state| &mut state.limiter);
