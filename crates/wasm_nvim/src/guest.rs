@@ -5,6 +5,8 @@
 
 use wasmtime::{AsContext, AsContextMut, Func, Instance, Memory};
 
+use wasm_nvim_abi as abi;
+
 use crate::error::{Error, Result};
 use crate::shape::{ExportFn, call_checked};
 
@@ -31,15 +33,15 @@ impl Guest {
     /// is missing or has the wrong type.
     pub fn resolve(instance: &Instance, mut store: impl AsContextMut) -> Result<Self> {
         let memory = instance
-            .get_memory(&mut store, "memory")
+            .get_memory(&mut store, abi::MEMORY_EXPORT)
             .ok_or_else(|| Error::load("missing export 'memory' (the plugin must export its linear memory)"))?;
         let alloc = *instance
-            .get_typed_func::<u32, u32>(&mut store, "alloc")
-            .map_err(|e| export_type_error(e, "alloc", "(size: i32) -> i32"))?
+            .get_typed_func::<u32, u32>(&mut store, abi::ALLOC_EXPORT)
+            .map_err(|e| export_type_error(e, abi::ALLOC_EXPORT, "(size: i32) -> i32"))?
             .func();
         let dealloc = *instance
-            .get_typed_func::<(u32, u32), ()>(&mut store, "dealloc")
-            .map_err(|e| export_type_error(e, "dealloc", "(ptr: i32, size: i32)"))?
+            .get_typed_func::<(u32, u32), ()>(&mut store, abi::DEALLOC_EXPORT)
+            .map_err(|e| export_type_error(e, abi::DEALLOC_EXPORT, "(ptr: i32, size: i32)"))?
             .func();
         Ok(Guest { io: GuestIo { memory, alloc, dealloc }, exports: Vec::new() })
     }
@@ -79,24 +81,9 @@ fn export_type_error(e: wasmtime::Error, name: &str, ty: &str) -> Error {
     Error::load(format!("export '{name}' must be a function {ty}: {e:#}"))
 }
 
-/// `ptr | len << 32 | error << 63`: how msgpack-ABI functions return a buffer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Packed {
-    pub ptr: u32,
-    pub len: u32,
-    /// The buffer holds an error message (UTF-8 text), not a value.
-    pub error: bool,
-}
-
-impl Packed {
-    pub fn from_u64(v: u64) -> Self {
-        Packed { ptr: v as u32, len: ((v >> 32) & 0x7fff_ffff) as u32, error: v >> 63 == 1 }
-    }
-
-    pub fn to_u64(self) -> u64 {
-        u64::from(self.ptr) | (u64::from(self.len & 0x7fff_ffff) << 32) | (u64::from(self.error) << 63)
-    }
-}
+/// `ptr | len << 32 | error << 63`: how msgpack-ABI functions return a
+/// buffer (the layout is the ABI crate's).
+pub use wasm_nvim_abi::Packed;
 
 /// Copies `len` bytes at `ptr` out of guest memory, bounds checked.
 pub fn read_bytes<T: 'static>(store: impl AsContext<Data = T>, memory: Memory, ptr: u32, len: u32) -> Result<Vec<u8>> {
@@ -130,20 +117,4 @@ pub fn write_bytes<T: 'static>(
                 bytes.len()
             ))
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn packed_round_trips() {
-        for p in [
-            Packed { ptr: 0, len: 0, error: false },
-            Packed { ptr: u32::MAX, len: 0x7fff_ffff, error: true },
-            Packed { ptr: 1024, len: 5, error: false },
-        ] {
-            assert_eq!(Packed::from_u64(p.to_u64()), p);
-        }
-    }
 }

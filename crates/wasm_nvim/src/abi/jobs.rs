@@ -9,6 +9,7 @@
 //! Outside a job (a call on the editor's thread) both return 0 and a
 //! report goes nowhere, so a function works either way.
 
+use wasm_nvim_abi as abi;
 use wasmtime::{Caller, Linker};
 
 use crate::error::Error;
@@ -20,8 +21,8 @@ pub const MAX_PROGRESS: u32 = 1 << 20;
 
 pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
-        "nvim",
-        "job_progress",
+        abi::MSGPACK_MODULE,
+        abi::JOB_PROGRESS_IMPORT,
         |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
             let Some(job) = caller.data().job.clone() else { return Ok(0) };
             if len > MAX_PROGRESS {
@@ -39,7 +40,7 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             Ok(i32::from(job.is_cancelled()))
         },
     )?;
-    linker.func_wrap("nvim", "job_cancelled", |caller: Caller<'_, HostState>| -> i32 {
+    linker.func_wrap(abi::MSGPACK_MODULE, abi::JOB_CANCELLED_IMPORT, |caller: Caller<'_, HostState>| -> i32 {
         i32::from(caller.data().job.as_ref().is_some_and(|job| job.is_cancelled()))
     })?;
     Ok(())

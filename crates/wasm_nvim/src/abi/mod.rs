@@ -139,7 +139,7 @@ pub fn neovim_imports(module: &Module, nvim: &Nvim) -> Vec<String> {
         .filter(|i| i.module() == seed::MODULE || i.module() == msgpack::MODULE)
         .map(|i| i.name())
         .filter(|name| {
-            ["lua", "lua_exec", "lua_eval"].contains(name)
+            [wasm_nvim_abi::LUA_IMPORT, wasm_nvim_abi::LUA_EXEC_IMPORT, wasm_nvim_abi::LUA_EVAL_IMPORT].contains(name)
                 || nvim.api_index(name).is_some()
                 || api_levels::is_api_name(name)
         })

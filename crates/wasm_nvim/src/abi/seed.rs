@@ -7,6 +7,7 @@
 //! bounds- and id-checked, and every failure becomes a trap carrying an
 //! [`Error`] that names the import.
 
+use wasm_nvim_abi as abi;
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use crate::bounded;
@@ -17,7 +18,7 @@ use crate::nvim::callbacks::Maker;
 use crate::state::HostState;
 
 /// The import module name of the seed ABI.
-pub const MODULE: &str = "host";
+pub const MODULE: &str = abi::SEED_MODULE;
 
 type Ret<T> = wasmtime::Result<T>;
 
@@ -52,18 +53,18 @@ fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// The value imports (`get_id` ... `set_value`): the part of the ABI that
 /// needs no Lua, so the fuzz test (tests/abi_fuzz.rs) can drive it alone.
 pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, "get_id", |mut caller: Caller<'_, HostState>| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::GET_ID_IMPORT, |mut caller: Caller<'_, HostState>| -> Ret<u32> {
         caller.data_mut().values.reserve().map_err(fail("get_id"))
     })?;
-    linker.func_wrap(MODULE, "get_addr", |ptr: u32| -> u32 { ptr })?;
-    linker.func_wrap(MODULE, "get_value_size", |caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::GET_ADDR_IMPORT, |ptr: u32| -> u32 { ptr })?;
+    linker.func_wrap(MODULE, abi::GET_VALUE_SIZE_IMPORT, |caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         // Sizes are capped far below 4 GiB (values::MAX_BYTES).
         caller.data().values.size(id).map(|n| n as u32).map_err(fail("get_value_size"))
     })?;
-    linker.func_wrap(MODULE, "get_value_addr", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::GET_VALUE_ADDR_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         get_value_addr(&mut caller, id).map_err(fail("get_value_addr"))
     })?;
-    linker.func_wrap(MODULE, "set_error", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+    linker.func_wrap(MODULE, abi::SET_ERROR_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let state = caller.data_mut();
         let message = state.values.take(id).map_err(fail("set_error"))?;
         state.error = Some(bounded::truncate_lossy(&message, bounded::MAX_PLUGIN_MESSAGE));
@@ -71,7 +72,7 @@ pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap(
         MODULE,
-        "set_value",
+        abi::SET_VALUE_IMPORT,
         |mut caller: Caller<'_, HostState>, id: u32, ptr: u32, size: u32| -> Ret<()> {
             set_value(&mut caller, id, ptr, size).map_err(fail("set_value"))
         },
@@ -108,12 +109,12 @@ fn set_value(caller: &mut Caller<'_, HostState>, id: u32, ptr: u32, size: u32) -
 }
 
 fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, "lua_exec", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+    linker.func_wrap(MODULE, abi::LUA_EXEC_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let code = caller.data_mut().values.take(id).map_err(fail("lua_exec"))?;
         let plugin = caller.data().plugin.clone();
         super::run_lua(&mut caller, |rt| rt.nvim.exec(&plugin, &code)).map_err(fail("lua_exec"))
     })?;
-    linker.func_wrap(MODULE, "lua_eval", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::LUA_EVAL_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         let code = caller.data_mut().values.take(id).map_err(fail("lua_eval"))?;
         let plugin = caller.data().plugin.clone();
         let json = super::run_lua(&mut caller, |rt| rt.nvim.eval(&plugin, &code)).map_err(fail("lua_eval"))?;
@@ -190,10 +191,10 @@ pub fn define_unavailable(
 /// (the plugin may not run Lua). The linker must allow shadowing.
 pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
     let (exec, eval) = (why.clone(), why.clone());
-    linker.func_wrap(MODULE, "lua_exec", move |_: u32| -> Ret<()> {
+    linker.func_wrap(MODULE, abi::LUA_EXEC_IMPORT, move |_: u32| -> Ret<()> {
         Err(wasmtime::Error::new(exec.clone().context("lua_exec")))
     })?;
-    linker.func_wrap(MODULE, "lua_eval", move |_: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::LUA_EVAL_IMPORT, move |_: u32| -> Ret<u32> {
         Err(wasmtime::Error::new(eval.clone().context("lua_eval")))
     })?;
     Ok(())

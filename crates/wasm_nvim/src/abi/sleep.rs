@@ -35,7 +35,7 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let defined = linker
         .func_wrap(
-            "wasi_snapshot_preview1",
+            wasm_nvim_abi::WASI_MODULE,
             "poll_oneoff",
             |mut caller: Caller<'_, HostState>,
              subs: u32,
@@ -63,7 +63,7 @@ fn poll_oneoff(
     if n == 0 || n > MAX_SUBSCRIPTIONS {
         return Ok(ERRNO_INVAL);
     }
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else { return Ok(ERRNO_FAULT) };
+    let Some(Extern::Memory(memory)) = caller.get_export(wasm_nvim_abi::MEMORY_EXPORT) else { return Ok(ERRNO_FAULT) };
     let Ok(raw) = read_bytes(&*caller, memory, subs, n * SUBSCRIPTION as u32) else { return Ok(ERRNO_FAULT) };
     // (userdata, tag, wait) per subscription; wait is None for fd ones
     let mut parsed = Vec::with_capacity(n as usize);

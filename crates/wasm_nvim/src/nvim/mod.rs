@@ -59,8 +59,13 @@ impl Version {
     /// What the msgpack ABI's `nvim.version` import returns:
     /// `major << 48 | minor << 32 | patch << 16 | api_level`, 16 bits each.
     pub fn packed(&self) -> u64 {
-        let field = |n: u32| u64::from(n.min(0xffff));
-        field(self.major) << 48 | field(self.minor) << 32 | field(self.patch) << 16 | field(self.api_level)
+        let field = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+        wasm_nvim_abi::pack_version(wasm_nvim_abi::Version {
+            major: field(self.major),
+            minor: field(self.minor),
+            patch: field(self.patch),
+            api_level: field(self.api_level),
+        })
     }
 }
 

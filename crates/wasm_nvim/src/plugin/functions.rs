@@ -5,6 +5,7 @@
 //! controls, so every size is bounded.
 
 use serde::Deserialize;
+use wasm_nvim_abi as abi;
 use wasmtime::{InstancePre, Store};
 
 use crate::bounded;
@@ -16,15 +17,16 @@ use crate::state::HostState;
 /// The msgpack ABI is chosen by exporting `wasm_nvim_abi() -> i32` returning 1.
 pub(super) fn detect_abi(store: &mut Store<HostState>) -> Result<Abi> {
     let instance = store.data().instance.ok_or_else(|| Error::internal("no instance"))?;
-    let Some(marker) = instance.get_func(&mut *store, "wasm_nvim_abi") else { return Ok(Abi::Seed) };
+    let Some(marker) = instance.get_func(&mut *store, abi::ABI_EXPORT) else { return Ok(Abi::Seed) };
     let marker = marker
         .typed::<(), u32>(&*store)
         .map_err(|e| Error::load(format!("export 'wasm_nvim_abi' must have type () -> i32: {e:#}")))?;
     match invoke(&mut *store, &ExportFn::Raw(*marker.func()), Payload::None)? {
-        Reply::Number(slots) if slots.values[0].get_i32() == 1 => Ok(Abi::Msgpack),
+        Reply::Number(slots) if slots.values[0].get_i32() as u32 == abi::ABI_VERSION => Ok(Abi::Msgpack),
         Reply::Number(slots) => Err(Error::load(format!(
-            "wasm_nvim_abi() returned {}; this wasm_nvim speaks version 1",
-            slots.values[0].get_i32()
+            "wasm_nvim_abi() returned {}; this wasm_nvim speaks version {}",
+            slots.values[0].get_i32(),
+            abi::ABI_VERSION
         ))),
         _ => Err(Error::internal("wasm_nvim_abi() gave no result")),
     }
@@ -33,7 +35,7 @@ pub(super) fn detect_abi(store: &mut Store<HostState>) -> Result<Abi> {
 /// The name of the custom section a msgpack-ABI plugin may list its
 /// functions in (one JSON object per function, concatenated — what a
 /// linker makes of one small section per function).
-pub const FUNCTIONS_SECTION: &str = "wasm_nvim_functions";
+pub use wasm_nvim_abi::FUNCTIONS_SECTION;
 
 /// Asks the plugin for its function list, per ABI, and resolves each
 /// function's shape.
@@ -61,15 +63,15 @@ pub(super) fn list_functions(
         }
         (Abi::Seed, _) => {
             let f = instance
-                .get_typed_func::<(), u32>(&mut *store, "functionality")
+                .get_typed_func::<(), u32>(&mut *store, abi::FUNCTIONALITY_EXPORT)
                 .map_err(|e| Error::load(format!("export 'functionality' must be a function () -> i32: {e:#}")))?;
-            ("functionality", invoke(&mut *store, &ExportFn::Ret(*f.func()), Payload::None))
+            (abi::FUNCTIONALITY_EXPORT, invoke(&mut *store, &ExportFn::Ret(*f.func()), Payload::None))
         }
         (Abi::Msgpack, None) => {
-            let f = instance.get_typed_func::<(u32, u32), u64>(&mut *store, "wasm_nvim_functions").map_err(|e| {
+            let f = instance.get_typed_func::<(u32, u32), u64>(&mut *store, abi::FUNCTIONS_EXPORT).map_err(|e| {
                 Error::load(format!("export 'wasm_nvim_functions' must be a function (i32, i32) -> i64: {e:#}"))
             })?;
-            ("wasm_nvim_functions", invoke(&mut *store, &ExportFn::Msgpack(*f.func()), Payload::Bytes(Vec::new())))
+            (abi::FUNCTIONS_EXPORT, invoke(&mut *store, &ExportFn::Msgpack(*f.func()), Payload::Bytes(Vec::new())))
         }
     };
     let json = match list.map_err(|e| e.context(export))? {

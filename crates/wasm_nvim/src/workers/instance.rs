@@ -291,7 +291,7 @@ fn instantiate(
     let guest = Guest::resolve(&instance, &mut store)?;
     store.data_mut().guest = Some(guest);
     store.data_mut().instance = Some(instance);
-    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, wasm_nvim_abi::INITIALIZE_EXPORT) {
         panics::catch(|| init.call(&mut store, ()))?.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
     }
     Ok(store)
