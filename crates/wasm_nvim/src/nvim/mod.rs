@@ -32,7 +32,7 @@ pub struct ApiFunction {
     pub handle: Option<(Handle, bool)>,
     /// `vim.api[name]`; `None` for RPC-only functions Lua cannot call.
     func: Option<Function>,
-    /// The same function as a registry reference, for the raw C API path.
+    /// The same function as a registry reference, for the Lua C API path.
     func_ref: c_int,
 }
 
@@ -78,7 +78,7 @@ pub struct Nvim {
     /// Index into `api` by name.
     api_index: HashMap<String, usize>,
     pub version: Version,
-    /// Registry references the raw C API code uses.
+    /// Registry references the Lua C API code uses.
     pub refs: Refs,
     helpers: Table,
     /// Lua chunks the msgpack ABI's `lua` import compiled (registry
@@ -123,7 +123,7 @@ unsafe fn protected<F: FnOnce(*mut ffi::lua_State) -> R, R>(l: *mut ffi::lua_Sta
     job.out.unwrap_or_else(|| Err(Error::internal("protected call did not run")))
 }
 
-/// A registry reference to `value` (`LUA_NOREF` for nil), for raw code.
+/// A registry reference to `value` (`LUA_NOREF` for nil), for code on the Lua C API.
 fn registry_ref(lua: &Lua, value: Value) -> Result<c_int> {
     if value.is_nil() {
         return Ok(ffi::LUA_NOREF);
@@ -219,11 +219,11 @@ impl Nvim {
         self.api_index(name).and_then(|i| self.api.get(i)).is_some_and(|f| f.func.is_some())
     }
 
-    /// Wraps a raw function returning `(ok, value_or_message)` into one that
+    /// Wraps a function returning `(ok, value_or_message)` into one that
     /// raises a plain string error (mlua would raise a userdata, which Lua
     /// code cannot `:match()` or hand to `vim.notify`).
-    pub fn wrap(&self, raw: Function) -> Result<Function> {
-        Ok(self.helpers.call_function("wrap", raw)?)
+    pub fn wrap(&self, unwrapped: Function) -> Result<Function> {
+        Ok(self.helpers.call_function("wrap", unwrapped)?)
     }
 
     /// A raw function's FFI wrapper (helpers.lua `ffi_wrap`), or `None`
@@ -428,7 +428,7 @@ impl Nvim {
 
     /// The msgpack arguments of a msgpack-ABI import as Lua values, their
     /// callback maps made into functions by `maker`; `None` when they hold
-    /// no callback (the raw C-API path needs no values then).
+    /// no callback (the C API path needs no values then).
     fn callback_args(&self, args: &[u8], maker: &Maker) -> Result<Option<Vec<Value>>> {
         let names = msgpack::callback_names(args)?;
         if names.is_empty() {
@@ -482,7 +482,7 @@ impl Nvim {
 
     /// `nvim.<api function>` of the msgpack ABI: calls API function `index`
     /// with a msgpack array of arguments and appends the msgpack result to
-    /// `out`. Without callbacks it stays on the raw C API; with them it
+    /// `out`. Without callbacks it stays on the Lua C API; with them it
     /// goes through `call_api_values`, which tracks what they register.
     pub fn call_api_msgpack(
         &self,
@@ -497,14 +497,14 @@ impl Nvim {
             self.encode_result(&result, api.handle, out)?;
             return Ok(registered);
         }
-        self.call_raw(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
+        self.call_on_stack(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
         Ok(None)
     }
 
     /// Calls the function under registry reference `func` with a msgpack
     /// array of arguments, all on the raw C API; appends its first result
     /// (`Some(handle type)`) or nothing (`None`) to `out`.
-    fn call_raw(
+    fn call_on_stack(
         &self,
         func: c_int,
         args: &[u8],
@@ -563,7 +563,7 @@ impl Nvim {
     ) -> Result<()> {
         let func = self.chunk(plugin, code)?;
         let Some(values) = self.callback_args(args, maker)? else {
-            return self.call_raw(func, args, Some(None), out);
+            return self.call_on_stack(func, args, Some(None), out);
         };
         // SAFETY: pushes the chunk, which exec_raw returns.
         let f: Function = unsafe {
