@@ -10,7 +10,7 @@ pub mod api_levels;
 pub mod bounded;
 pub mod cache;
 pub mod call;
-pub mod callbacks;
+pub mod dispatch;
 pub mod convert;
 pub mod error;
 pub mod ffi;

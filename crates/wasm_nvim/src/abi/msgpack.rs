@@ -17,7 +17,7 @@
 //!   `major << 48 | minor << 32 | patch << 16 | api_level`.
 //!
 //! Inside arguments, `{"__wasm_callback": "<export>"}` maps become Lua
-//! functions (see `callbacks.rs`); Buffer, Window and Tabpage results are
+//! functions (see `nvim/callbacks.rs`); Buffer, Window and Tabpage results are
 //! Neovim's extension types 0, 1, 2.
 
 use wasm_nvim_abi as abi;

@@ -92,7 +92,7 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
     meta.set("__index", rt.nvim.wrap(index).map_err(into_lua)?)?;
     module.set_metatable(Some(meta))?;
     rt.set_module(module.clone());
-    rt.set_dispatch(crate::callbacks::DISPATCH);
+    rt.set_dispatch(crate::dispatch::DISPATCH);
     rt.nvim.check_version(env!("CARGO_PKG_VERSION"));
     Ok(module)
 }

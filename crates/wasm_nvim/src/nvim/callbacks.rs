@@ -19,7 +19,7 @@
 //! `nvim_buf_attach` — and does nothing else.
 //!
 //! How a callback reaches its plugin is the caller's business
-//! ([`Dispatch`], given by `crate::callbacks`).
+//! ([`Dispatch`], given by `crate::dispatch`).
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -30,7 +30,7 @@ use crate::error::Result;
 use crate::key::PluginKey;
 
 /// How a callback's Lua function reaches its plugin, given by the layer
-/// that knows the plugins (`crate::callbacks`): function pointers, so that
+/// that knows the plugins (`crate::dispatch`): function pointers, so that
 /// this layer, below the plugins, needs none of them.
 #[derive(Clone, Copy, Debug)]
 pub struct Dispatch {
