@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use std::time::Instant;
 
-use wasmtime::{Instance, UpdateDeadline};
+use wasmtime::{Instance, InstancePre, Store, UpdateDeadline};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
@@ -16,6 +16,7 @@ use crate::guest::Guest;
 use crate::key::PluginKey;
 use crate::limits::{Budget, Limiter, Limits};
 use crate::output::{Capture, Output, Shown};
+use crate::panics;
 use crate::values::Values;
 
 /// The data of one plugin's `Store`.
@@ -138,6 +139,43 @@ impl HostState {
     pub fn guest(&self) -> Result<&Guest> {
         self.guest.as_ref().ok_or_else(|| Error::abi("the plugin called the host before it was fully instantiated"))
     }
+}
+
+/// A new `Store` of `pre` with its limits, its deadline and the guest's
+/// exports resolved; `_initialize` not run yet ([`initialize`]). The
+/// deadline tick also interrupts a worker's job cancelled past its grace.
+pub fn instantiate(
+    pre: &InstancePre<HostState>,
+    name: &Arc<str>,
+    key: PluginKey,
+    limits: &Arc<Limits>,
+) -> Result<Store<HostState>> {
+    let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
+    store.limiter(|state| &mut state.limiter);
+    store.epoch_deadline_callback(|mut ctx| {
+        if let Some(e) = ctx.data().job.as_ref().and_then(|job| job.interrupt()) {
+            return Err(wasmtime::Error::new(e));
+        }
+        ctx.data_mut().check_deadline()
+    });
+    // Start functions and `_initialize` run under the same deadline.
+    store.set_epoch_deadline(1);
+    store.data_mut().start_call();
+    let instance =
+        panics::catch(|| pre.instantiate(&mut store))?.map_err(|e| Error::from_wasm(e).context("instantiating"))?;
+    let guest = Guest::resolve(&instance, &mut store)?;
+    store.data_mut().guest = Some(guest);
+    store.data_mut().instance = Some(instance);
+    Ok(store)
+}
+
+/// Runs the WASI reactor initializer (`_initialize`), if the module has one.
+pub fn initialize(store: &mut Store<HostState>) -> Result<()> {
+    let Some(instance) = store.data().instance else { return Ok(()) };
+    let Ok(init) = instance.get_typed_func::<(), ()>(&mut *store, wasm_nvim_abi::INITIALIZE_EXPORT) else {
+        return Ok(());
+    };
+    panics::catch(|| init.call(&mut *store, ()))?.map_err(|e| Error::from_wasm(e).context("_initialize"))
 }
 
 /// The plugin's WASI monotonic clock: time since its store was made, so

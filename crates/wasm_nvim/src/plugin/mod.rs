@@ -20,11 +20,9 @@ use crate::cache;
 use crate::call::{self, Call, Fault, invoke_export};
 use crate::error::{Error, Result};
 use crate::files;
-use crate::guest::Guest;
 use crate::host::Host;
 use crate::key::PluginKey;
 use crate::limits::Limits;
-use crate::panics;
 use crate::raw::Numbers;
 use crate::reentry;
 use crate::shape::{Abi, ExportFn, FunctionSpec, Payload, Reply, Shape, Target};
@@ -450,8 +448,8 @@ impl Plugin {
     }
 }
 
-/// A new `Store` with the module instantiated, the seed exports resolved and
-/// the WASI reactor initializer (`_initialize`) run if there is one.
+/// A new `Store` with the module instantiated and its `_initialize` run;
+/// what that printed is shown (also when it failed).
 fn instantiate(
     rt: &Host,
     pre: &InstancePre<HostState>,
@@ -459,21 +457,8 @@ fn instantiate(
     key: PluginKey,
     limits: &Arc<Limits>,
 ) -> Result<Store<HostState>> {
-    let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
-    store.limiter(|state| &mut state.limiter);
-    store.epoch_deadline_callback(|mut ctx| ctx.data_mut().check_deadline());
-    // Start functions and `_initialize` run under the same deadline.
-    store.set_epoch_deadline(1);
-    store.data_mut().start_call();
-    let instance =
-        panics::catch(|| pre.instantiate(&mut store))?.map_err(|e| Error::from_wasm(e).context("instantiating"))?;
-    let guest = Guest::resolve(&instance, &mut store)?;
-    store.data_mut().guest = Some(guest);
-    store.data_mut().instance = Some(instance);
-    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, wasm_nvim_abi::INITIALIZE_EXPORT) {
-        let run = panics::catch(|| init.call(&mut store, ()))?;
-        rt.show_output(store.data_mut().take_output());
-        run.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
-    }
-    Ok(store)
+    let mut store = crate::state::instantiate(pre, name, key, limits)?;
+    let initialized = crate::state::initialize(&mut store);
+    rt.show_output(store.data_mut().take_output());
+    initialized.map(|()| store)
 }

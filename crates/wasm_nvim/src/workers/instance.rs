@@ -13,11 +13,9 @@ use wasmtime::{InstancePre, Store};
 
 use crate::call::invoke_export;
 use crate::error::{Error, Result};
-use crate::guest::Guest;
 use crate::job::{Control, Finished, Queued, Status};
 use crate::key::PluginKey;
 use crate::limits::Limits;
-use crate::panics;
 use crate::shape::{Payload, Reply, Target};
 use crate::state::HostState;
 
@@ -267,32 +265,15 @@ fn memory_size(store: &Store<HostState>) -> usize {
     store.data().guest.as_ref().map_or(0, |g| g.io.memory.data_size(store))
 }
 
-/// A new `Store` for a worker, with the module instantiated and the
-/// reactor initializer run. Like the editor thread's, plus: the deadline
-/// tick also interrupts a job cancelled past its grace period.
+/// A new `Store` for a worker, with the module instantiated and its
+/// `_initialize` run (what it printed goes with the job's output).
 fn instantiate(
     pre: &InstancePre<HostState>,
     name: &Arc<str>,
     key: PluginKey,
     limits: &Arc<Limits>,
 ) -> Result<Store<HostState>> {
-    let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
-    store.limiter(|state| &mut state.limiter);
-    store.epoch_deadline_callback(|mut ctx| {
-        if let Some(e) = ctx.data().job.as_ref().and_then(|job| job.interrupt()) {
-            return Err(wasmtime::Error::new(e));
-        }
-        ctx.data_mut().check_deadline()
-    });
-    store.set_epoch_deadline(1);
-    store.data_mut().budget.restart();
-    let instance =
-        panics::catch(|| pre.instantiate(&mut store))?.map_err(|e| Error::from_wasm(e).context("instantiating"))?;
-    let guest = Guest::resolve(&instance, &mut store)?;
-    store.data_mut().guest = Some(guest);
-    store.data_mut().instance = Some(instance);
-    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, wasm_nvim_abi::INITIALIZE_EXPORT) {
-        panics::catch(|| init.call(&mut store, ()))?.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
-    }
+    let mut store = crate::state::instantiate(pre, name, key, limits)?;
+    crate::state::initialize(&mut store)?;
     Ok(store)
 }
