@@ -7,6 +7,10 @@
 //! through the waiting host import's `Caller` (see [`crate::reentry`]).
 //! A call that traps poisons the instance: when the outermost call returns
 //! the `Store` is dropped and the next call instantiates afresh.
+//!
+//! The rules of the call itself are `call/mod.rs`'s; what is the
+//! plugin's is here: the `Store`'s slot, slow calls, timeouts in a row
+//! (which disable it), and retiring it when it is replaced.
 
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
