@@ -49,9 +49,10 @@ new-plugin:
 	bash scripts/new-plugin.sh $(NAME) $(DIR)
 
 ## Regenerate the Rust, Zig and C SDKs' API bindings and the host's API
-## levels from the pinned (newest) Neovim's metadata.
+## levels from the pinned (newest) Neovim's metadata, and the Zig and C
+## SDKs' ABI constants from the wasm_nvim_abi crate (crates/abi).
 gen: deps
 	.deps/bin/nvim --headless -u NONE -l scripts/gen_rust_api.lua crates/sdk/src/api_gen.rs \
 	  crates/wasm_nvim/src/api_levels_gen.rs
 	.deps/bin/nvim --headless -u NONE -l scripts/gen_guest_api.lua guest/zig/wasm_nvim_api.zig \
-	  guest/c/wasm_nvim_api.h
+	  guest/c/wasm_nvim_api.h guest/zig/wasm_nvim_abi.zig guest/c/wasm_nvim_abi.h

@@ -20,7 +20,7 @@ if [ $build = 1 ]; then
     # -p, not --workspace: unifying features with the fixtures crate would
     # rebuild wasmtime a second time.
     unit_log="$(mktemp)"
-    if ! "$CARGO" test --release --locked -p wasm_nvim -p wasm_nvim_sdk >"$unit_log" 2>&1; then
+    if ! "$CARGO" test --release --locked -p wasm_nvim -p wasm_nvim_sdk -p wasm_nvim_abi >"$unit_log" 2>&1; then
       cat "$unit_log"; echo "unit tests failed"; exit 1
     fi
     grep -E '^test result' "$unit_log"

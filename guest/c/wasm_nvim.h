@@ -1,10 +1,10 @@
 /*
- * wasm_nvim.h - a single-header C SDK for wasm_nvim plugins (the fast ABI).
+ * wasm_nvim.h - a single-header C SDK for wasm_nvim plugins (the msgpack ABI).
  *
  * A wasm_nvim plugin is a WebAssembly module, `wasm/<stem>.wasm` on Neovim's
  * 'runtimepath'; Lua calls it as `require("wasm_nvim").<stem>.<function>(...)`.
- * This header implements the plugin's side of the "fast ABI" (values are
- * MessagePack, see `:help wasm_nvim-fast-abi`) so that a plugin is just:
+ * This header implements the plugin's side of the "msgpack ABI" (values are
+ * MessagePack; the ABI is specified in doc/abi.md) so that a plugin is just:
  *
  *     #define WASM_NVIM_IMPLEMENTATION       // in exactly one .c file
  *     #include "wasm_nvim.h"
@@ -37,25 +37,14 @@
  * WASM_NVIM_IMPLEMENTATION this header only declares things.
  *
  * ---------------------------------------------------------------------------
- * THE ABI IN SHORT (what this header does for you)
+ * THE ABI
  *
- *  - Exports: `wasm_nvim_abi() -> 1` (selects the fast ABI), `memory`,
- *    `alloc(size) -> ptr`, `dealloc(ptr, size)`, `wasm_nvim_functions`
- *    (returns the JSON list `[{"name":"greet"}]`) and one export per function,
- *    `(args_ptr: i32, args_len: i32) -> i64`.
- *  - A call: the host writes a msgpack ARRAY of the Lua arguments into memory
- *    from our `alloc` (we free it after the function returns; nothing at all
- *    when there are no arguments), calls the export, and reads the returned
- *    "packed buffer": `ptr | len << 32 | error << 63` (len 0 = nil). With the
- *    error bit the buffer is a UTF-8 message: Lua raises
- *    `wasm_nvim: <plugin>.<function>: <message>`. The host frees the buffer
- *    with `dealloc(ptr, len)`.
- *  - Imports, module "nvim": every API function `nvim_*(args_ptr, args_len)
- *    -> i64` (a msgpack array of arguments, which we keep; the result is a
- *    packed buffer the host allocated with our `alloc`, which we free; a Lua
- *    error sets the error bit instead of trapping), `lua(code_ptr, code_len,
- *    args_ptr, args_len) -> i64` (runs Lua with the arguments as `...`) and
- *    `panic(ptr, len)` (a message for the trap that follows).
+ *  The msgpack ABI is specified in doc/abi.md; this header implements the
+ *  plugin's side (the exports `wasm_nvim_abi`, `alloc`, `dealloc`,
+ *  `wasm_nvim_functions` and one `(args_ptr, args_len) -> packed result`
+ *  export per function; the imports of module "nvim"). Its names and
+ *  numbers come from wasm_nvim_abi.h, generated from the `wasm_nvim_abi`
+ *  crate the host uses (`make gen`).
  *
  * MEMORY RULES
  *
@@ -92,6 +81,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "wasm_nvim_abi.h" /* the ABI's names and numbers, generated (make gen) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -166,7 +157,7 @@ typedef struct wn_result {
     uint32_t len;
 } wn_result;
 
-/* A raw import of module "nvim": (args_ptr, args_len) -> packed result. */
+/* A raw import of module "nvim" (WN_MSGPACK_MODULE): (args_ptr, args_len) -> packed result. */
 typedef uint64_t (*wn_import)(uint32_t args_ptr, uint32_t args_len);
 
 /* The C function behind a WASM_NVIM_EXPORT. */
@@ -190,17 +181,19 @@ enum { WN_LOG_TRACE = 0, WN_LOG_DEBUG = 1, WN_LOG_INFO = 2, WN_LOG_WARN = 3, WN_
  * at the end of this header) declares every API function Lua can call, and
  * a typed wn_nvim_<name>(...) for each. */
 #define WASM_NVIM_IMPORT(name) \
-    __attribute__((import_module("nvim"), import_name(#name))) uint64_t name(uint32_t args_ptr, uint32_t args_len)
+    __attribute__((import_module(WN_MSGPACK_MODULE), import_name(#name))) uint64_t name(uint32_t args_ptr, uint32_t args_len)
 
 /* `nvim.has`, `nvim.version`: use wn_has() and wn_version(). */
-__attribute__((import_module("nvim"), import_name("has"))) int32_t wn_sys_has(uint32_t name_ptr, uint32_t name_len);
-__attribute__((import_module("nvim"), import_name("version"))) uint64_t wn_sys_version(void);
+__attribute__((import_module(WN_MSGPACK_MODULE), import_name(WN_HAS_IMPORT))) int32_t wn_sys_has(uint32_t name_ptr,
+                                                                                             uint32_t name_len);
+__attribute__((import_module(WN_MSGPACK_MODULE), import_name(WN_VERSION_IMPORT))) uint64_t wn_sys_version(void);
 
 /* `nvim.lua`: runs the Lua chunk with the msgpack array as `...`. Use wn_lua(). */
-__attribute__((import_module("nvim"), import_name("lua"))) uint64_t wn_sys_lua(
+__attribute__((import_module(WN_MSGPACK_MODULE), import_name(WN_LUA_IMPORT))) uint64_t wn_sys_lua(
     uint32_t code_ptr, uint32_t code_len, uint32_t args_ptr, uint32_t args_len);
 /* `nvim.panic`: the message for the trap that follows. Use wn_panic(). */
-__attribute__((import_module("nvim"), import_name("panic"))) void wn_sys_panic(uint32_t ptr, uint32_t len);
+__attribute__((import_module(WN_MSGPACK_MODULE), import_name(WN_PANIC_IMPORT))) void wn_sys_panic(uint32_t ptr,
+                                                                                                uint32_t len);
 
 /* ==== Exporting functions ================================================= */
 
@@ -231,7 +224,7 @@ __attribute__((import_module("nvim"), import_name("panic"))) void wn_sys_panic(u
 #define WASM_NVIM_FUNCTIONS(...)                                                  \
     static const char *const wn__function_names[] = {__VA_ARGS__, NULL};          \
     uint64_t wn__functions_export(uint32_t args_ptr, uint32_t args_len);          \
-    __attribute__((export_name("wasm_nvim_functions"))) uint64_t wn__functions_export( \
+    __attribute__((export_name(WN_FUNCTIONS_EXPORT))) uint64_t wn__functions_export(   \
         uint32_t args_ptr, uint32_t args_len) {                                   \
         return wn__list_functions(args_ptr, args_len, wn__function_names);        \
     }
@@ -374,21 +367,21 @@ uint64_t wn__list_functions(uint32_t args_ptr, uint32_t args_len, const char *co
 #include <string.h>
 
 /* Packed buffers carry a 31-bit length. */
-#define WN__MAX_LEN 0x7fffffffu
+#define WN__MAX_LEN WN_PACKED_MAX_LEN
 
 #define WN__PTR(u32) ((uint8_t *)(uintptr_t)(u32))
 #define WN__ADDR(ptr) ((uint32_t)(uintptr_t)(ptr))
 
 /* ---- The exports every plugin needs -------------------------------------- */
 
-/* The fast ABI, version 1. */
-__attribute__((export_name("wasm_nvim_abi"))) int32_t wn__abi(void);
-int32_t wn__abi(void) { return 1; }
+/* The msgpack ABI, this version. */
+__attribute__((export_name(WN_ABI_EXPORT))) int32_t wn__abi(void);
+int32_t wn__abi(void) { return (int32_t)WN_ABI_VERSION; }
 
 /* Memory the host writes into (arguments, API results). One extra byte,
  * zeroed, makes every such buffer a C string as well. Never returns 0 for
  * a valid size (the host treats 0 as failure). */
-__attribute__((export_name("alloc"))) void *wn__alloc(uint32_t size);
+__attribute__((export_name(WN_ALLOC_EXPORT))) void *wn__alloc(uint32_t size);
 void *wn__alloc(uint32_t size) {
     if (size >= WN__MAX_LEN) return NULL;
     uint8_t *p = malloc((size_t)size + 1);
@@ -398,7 +391,7 @@ void *wn__alloc(uint32_t size) {
 
 /* Frees what alloc() returned and what we hand to the host (writers'
  * buffers, from malloc/realloc). free() knows the size. */
-__attribute__((export_name("dealloc"))) void wn__dealloc(void *ptr, uint32_t size);
+__attribute__((export_name(WN_DEALLOC_EXPORT))) void wn__dealloc(void *ptr, uint32_t size);
 void wn__dealloc(void *ptr, uint32_t size) {
     (void)size;
     free(ptr);
@@ -549,7 +542,7 @@ void wn_write_lines(wn_writer *w, const wn_str *lines, uint32_t n) {
 
 void wn_write_callback(wn_writer *w, const char *name) {
     wn_write_map(w, 1);
-    wn_write_cstr(w, "__wasm_callback");
+    wn_write_cstr(w, WN_CALLBACK_KEY);
     wn_write_cstr(w, name);
 }
 
@@ -878,7 +871,7 @@ int64_t wn_read_handle(wn_reader *r) {
     wn__item it;
     if (!wn__begin(r, &it)) return 0;
     if (it.type == WN_INT) return wn__read_int_item(r, &it);
-    if (it.type != WN_EXT || r->pos[it.head - 1] > 2) {
+    if (it.type != WN_EXT || r->pos[it.head - 1] > WN_EXT_TABPAGE) {
         wn__fail(r, "expected a handle, got %s", it.type == WN_EXT ? "another extension" : wn__type_name(it.type));
         return 0;
     }
@@ -1040,9 +1033,10 @@ static uint64_t wn__give(wn_writer *w, bool error) {
     }
     if (w->len == 0) { /* nil, or an empty message: no buffer */
         wn_writer_free(w);
-        return error ? (uint64_t)1 << 63 : 0;
+        return error ? WN_PACKED_ERROR_BIT : WN_PACKED_NIL;
     }
-    uint64_t packed = (uint64_t)WN__ADDR(w->data) | (uint64_t)w->len << 32 | (uint64_t)error << 63;
+    uint64_t packed = (uint64_t)WN__ADDR(w->data) | (uint64_t)w->len << WN_PACKED_LEN_SHIFT |
+                      (error ? WN_PACKED_ERROR_BIT : 0);
     *w = (wn_writer)WN_WRITER; /* the host owns the buffer now */
     return packed;
 }
@@ -1104,10 +1098,10 @@ static wn_result wn__result(uint64_t packed, const char *name) {
     wn_result res;
     memset(&res, 0, sizeof res);
     res.name = name;
-    res.data = WN__PTR((uint32_t)packed);
-    res.len = (uint32_t)(packed >> 32) & WN__MAX_LEN;
+    res.data = WN__PTR((uint32_t)(packed & WN_PACKED_PTR_MASK));
+    res.len = (uint32_t)(packed >> WN_PACKED_LEN_SHIFT) & WN__MAX_LEN;
     if (res.len == 0) res.data = NULL; /* nil: there is no buffer */
-    if (packed >> 63) {
+    if (packed & WN_PACKED_ERROR_BIT) {
         /* alloc's extra zero byte ends the message */
         res.error = res.data ? (const char *)res.data : "(no message)";
         wn_reader_init(&res.value, NULL, 0);
@@ -1123,7 +1117,7 @@ static wn_result wn__result(uint64_t packed, const char *name) {
 
 /* An SDK-side failure, shaped like a host error. */
 static wn_result wn__result_error(const char *name, const char *message) {
-    wn_result res = wn__result((uint64_t)1 << 63, name);
+    wn_result res = wn__result(WN_PACKED_ERROR_BIT, name);
     res.error = message;
     snprintf(res.value.error, sizeof res.value.error, "%s", message);
     return res;
@@ -1133,7 +1127,8 @@ bool wn_has(const char *name) { return wn_sys_has((uint32_t)(uintptr_t)name, (ui
 
 wn_version_t wn_version(void) {
     uint64_t v = wn_sys_version();
-    return (wn_version_t){(uint16_t)(v >> 48), (uint16_t)(v >> 32), (uint16_t)(v >> 16), (uint16_t)v};
+    return (wn_version_t){(uint16_t)(v >> WN_VERSION_MAJOR_SHIFT), (uint16_t)(v >> WN_VERSION_MINOR_SHIFT),
+                          (uint16_t)(v >> WN_VERSION_PATCH_SHIFT), (uint16_t)(v >> WN_VERSION_API_LEVEL_SHIFT)};
 }
 
 wn_result wn_call_named(wn_import import, const char *name, wn_writer *args) {

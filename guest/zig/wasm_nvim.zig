@@ -23,30 +23,14 @@
 //! `wasm/greet.wasm` in a runtimepath directory, and from Lua:
 //! `require("wasm_nvim").greet.greet("you")` → `"Hello, you!"`.
 //!
-//! # The ABI, for readers
+//! # The ABI
 //!
-//! The SDK speaks wasm_nvim's *fast ABI* (`:h wasm_nvim-fast-abi`); you never
-//! have to touch it, but here is what happens underneath:
-//!
-//! - Importing this file exports `wasm_nvim_abi() -> 1` (which selects the
-//!   fast ABI), `alloc(size) -> ptr` and `dealloc(ptr, size)`; the host uses
-//!   these two to move bytes in and out of the plugin's memory.
-//! - `exportFunctions` exports `wasm_nvim_functions`, which hands the host
-//!   the JSON list `[{"name":"greet"}]`, and one export per function, shaped
-//!   `(args_ptr: i32, args_len: i32) -> i64`.
-//! - Arguments arrive as a MessagePack array of the Lua arguments, in a
-//!   buffer the host got from our `alloc(args_len)`; we free it after the
-//!   call (no arguments: ptr = len = 0).
-//! - Results leave as a *packed buffer*: `ptr | len << 32 | error << 63`,
-//!   allocated with our allocator; the host copies it and calls
-//!   `dealloc(ptr, len)`. Length 0 is nil. With the error bit the buffer is
-//!   an error message: Lua sees `wasm_nvim: <plugin>.<function>: <message>`.
-//! - Calls into Neovim go through imports of module `"nvim"`: one per API
-//!   function, `nvim.<name>(args_ptr, args_len) -> i64` (arguments: a msgpack
-//!   array we keep; result: a packed buffer the host allocated with our
-//!   `alloc`, which we free), plus `nvim.lua(code_ptr, code_len, args_ptr,
-//!   args_len) -> i64` and `nvim.panic(ptr, len)`. A failing call sets the
-//!   error bit instead of trapping, so a plugin can handle it.
+//! The SDK speaks wasm_nvim's *msgpack ABI*, specified in `doc/abi.md`; you
+//! never have to touch it. Importing this file exports what every plugin
+//! needs (`wasm_nvim_abi`, `alloc`, `dealloc`); `exportFunctions` exports
+//! the function list (`wasm_nvim_functions`) and one export per function.
+//! The ABI's names and numbers come from `wasm_nvim_abi.zig`, generated
+//! from the `wasm_nvim_abi` crate the host uses (`make gen`).
 //!
 //! # Memory
 //!
@@ -69,6 +53,8 @@
 const std = @import("std");
 const builtin = @import("builtin");
 const Allocator = std.mem.Allocator;
+/// The ABI's names and numbers (generated from the `wasm_nvim_abi` crate).
+pub const abi = @import("wasm_nvim_abi.zig");
 
 const is_wasm = builtin.target.cpu.arch.isWasm();
 
@@ -86,15 +72,15 @@ comptime {
     // Only in wasm: `zig test wasm_nvim.zig` on the host must not export
     // `alloc` into a native test binary.
     if (is_wasm) {
-        @export(&wasmNvimAbi, .{ .name = "wasm_nvim_abi" });
-        @export(&allocExport, .{ .name = "alloc" });
-        @export(&deallocExport, .{ .name = "dealloc" });
+        @export(&wasmNvimAbi, .{ .name = abi.abi_export });
+        @export(&allocExport, .{ .name = abi.alloc_export });
+        @export(&deallocExport, .{ .name = abi.dealloc_export });
     }
 }
 
-/// `wasm_nvim_abi() -> i32`: 1 selects the fast ABI, version 1.
+/// `wasm_nvim_abi() -> i32`: selects the msgpack ABI, this version.
 fn wasmNvimAbi() callconv(.c) i32 {
-    return 1;
+    return abi.abi_version;
 }
 
 /// `alloc(size) -> ptr`: memory for the host to write into. Never returns a
@@ -125,15 +111,12 @@ fn freeBuffer(buf: []u8) void {
     if (buf.len > 0) gpa.free(buf);
 }
 
-/// The largest buffer a packed result can describe (31 bits of length).
-const max_packed_len = 0x7fff_ffff;
-
-/// `ptr | len << 32 | error << 63`; `buf.len <= max_packed_len`.
+/// `ptr | len << 32 | error << 63` (doc/abi.md); `buf.len <= abi.packed_max_len`.
 fn pack(buf: []const u8, is_error: bool) u64 {
-    if (buf.len == 0 and !is_error) return 0;
+    if (buf.len == 0 and !is_error) return abi.packed_nil;
     const ptr: u64 = @intFromPtr(buf.ptr);
-    const len: u64 = @min(buf.len, max_packed_len);
-    return ptr | (len << 32) | (@as(u64, @intFromBool(is_error)) << 63);
+    const len: u64 = @min(buf.len, abi.packed_max_len);
+    return ptr | (len << abi.packed_len_shift) | (if (is_error) abi.packed_error_bit else 0);
 }
 
 var arena_state: std.heap.ArenaAllocator = .init(gpa);
@@ -222,10 +205,13 @@ pub fn fail(comptime fmt: []const u8, args: anytype) error{Failed} {
 // ---------------------------------------------------------------------------
 
 const host = struct {
-    extern "nvim" fn lua(code_ptr: u32, code_len: u32, args_ptr: u32, args_len: u32) u64;
-    extern "nvim" fn panic(ptr: u32, len: u32) void;
-    extern "nvim" fn has(name_ptr: u32, name_len: u32) i32;
-    extern "nvim" fn version() u64;
+    fn fixed(comptime T: type, comptime name: []const u8) *const T {
+        return @extern(*const T, .{ .name = name, .library_name = abi.msgpack_module });
+    }
+    const lua = fixed(fn (code_ptr: u32, code_len: u32, args_ptr: u32, args_len: u32) callconv(.c) u64, abi.lua_import);
+    const panic = fixed(fn (ptr: u32, len: u32) callconv(.c) void, abi.panic_import);
+    const has = fixed(fn (name_ptr: u32, name_len: u32) callconv(.c) i32, abi.has_import);
+    const version = fixed(fn () callconv(.c) u64, abi.version_import);
 };
 
 /// The panic handler. Re-export it from your root file:
@@ -256,21 +242,21 @@ pub const Buffer = enum(i64) {
     current = 0,
     _,
     /// Msgpack extension type of this handle in Neovim's results.
-    pub const wasm_nvim_handle: i8 = 0;
+    pub const wasm_nvim_handle: i8 = abi.ext_buffer;
 };
 
 /// A window handle (`.current` = 0).
 pub const Window = enum(i64) {
     current = 0,
     _,
-    pub const wasm_nvim_handle: i8 = 1;
+    pub const wasm_nvim_handle: i8 = abi.ext_window;
 };
 
 /// A tabpage handle (`.current` = 0).
 pub const Tabpage = enum(i64) {
     current = 0,
     _,
-    pub const wasm_nvim_handle: i8 = 2;
+    pub const wasm_nvim_handle: i8 = abi.ext_tabpage;
 };
 
 /// One of the plugin's exported functions, passed where Neovim takes a Lua
@@ -456,7 +442,7 @@ pub const Writer = struct {
                 if (@hasDecl(T, "wasm_nvim_raw")) return w.raw(value.msgpack);
                 if (@hasDecl(T, "wasm_nvim_callback")) {
                     try w.mapHeader(1);
-                    try w.str("__wasm_callback");
+                    try w.str(abi.callback_key);
                     return w.str(value.name);
                 }
                 if (s.is_tuple) {
@@ -862,8 +848,8 @@ pub fn describe(comptime T: type) []const u8 {
         .optional => |o| describe(o.child) ++ " or nil",
         .@"enum" => if (@hasDecl(T, "wasm_nvim_handle"))
             switch (T.wasm_nvim_handle) {
-                0 => "a buffer",
-                1 => "a window",
+                abi.ext_buffer => "a buffer",
+                abi.ext_window => "a window",
                 else => "a tabpage",
             }
         else
@@ -903,7 +889,7 @@ const Import = *const fn (args_ptr: u32, args_len: u32) callconv(.c) u64;
 /// The import `nvim.<name>`, declared on first use: any function of
 /// `api_info()` works, e.g. `"nvim_win_get_cursor"`.
 fn import(comptime name: []const u8) Import {
-    return @extern(Import, .{ .name = name, .library_name = "nvim" });
+    return @extern(Import, .{ .name = name, .library_name = abi.msgpack_module });
 }
 
 /// Encodes call arguments (a tuple) as a msgpack array; none → no buffer.
@@ -919,8 +905,8 @@ fn encodeArgs(args: anytype) Allocator.Error![]u8 {
 /// with the host's message (which names the API function, e.g.
 /// "nvim_buf_get_lines: Lua error: Index out of bounds").
 fn unpackReply(what: ?[]const u8, packed_result: u64) Error!Reply {
-    const buf = takeBuffer(@truncate(packed_result), @truncate((packed_result >> 32) & 0x7fff_ffff));
-    if (packed_result >> 63 == 0) return .{ .bytes = buf };
+    const buf = takeBuffer(@truncate(packed_result & abi.packed_ptr_mask), @truncate((packed_result >> abi.packed_len_shift) & abi.packed_max_len));
+    if (packed_result & abi.packed_error_bit == 0) return .{ .bytes = buf };
     // The host allocated the message with our `alloc(len)`: it becomes the
     // error message as is (freed with the same length later).
     if (buf.len > 0) setErrorOwned(buf) else setErrorFmt("{s}: failed", .{what orelse "lua"});
@@ -982,7 +968,12 @@ pub const Version = struct { major: u16, minor: u16, patch: u16, api_level: u16 
 /// The running Neovim's version and API level.
 pub fn version() Version {
     const v = host.version();
-    return .{ .major = @truncate(v >> 48), .minor = @truncate(v >> 32), .patch = @truncate(v >> 16), .api_level = @truncate(v) };
+    return .{
+        .major = @truncate(v >> abi.version_major_shift),
+        .minor = @truncate(v >> abi.version_minor_shift),
+        .patch = @truncate(v >> abi.version_patch_shift),
+        .api_level = @truncate(v >> abi.version_api_level_shift),
+    };
 }
 
 /// Runs Lua `code` with `args` (a tuple) as its `...` and returns its first
@@ -1125,7 +1116,7 @@ pub fn exportFunctions(comptime functions: anytype) void {
             return pack(buf, false);
         }
     };
-    @export(&Functions.wasmNvimFunctions, .{ .name = "wasm_nvim_functions" });
+    @export(&Functions.wasmNvimFunctions, .{ .name = abi.functions_export });
 }
 
 fn checkName(comptime name: []const u8) void {
@@ -1133,7 +1124,7 @@ fn checkName(comptime name: []const u8) void {
         'a'...'z', 'A'...'Z', '0'...'9', '_' => {},
         else => @compileError("wasm_nvim: function name '" ++ name ++ "' must be letters, digits and '_'"),
     };
-    const reserved = [_][]const u8{ "alloc", "dealloc", "memory", "wasm_nvim_abi", "wasm_nvim_functions", "_start", "_initialize" };
+    const reserved = [_][]const u8{ abi.alloc_export, abi.dealloc_export, abi.memory_export, abi.abi_export, abi.functions_export, "_start", abi.initialize_export };
     for (reserved) |r| if (std.mem.eql(u8, name, r))
         @compileError("wasm_nvim: '" ++ name ++ "' is an export of the ABI; rename the function");
 }
@@ -1208,7 +1199,7 @@ fn replyWith(result: anytype) u64 {
         freeBuffer(bytes);
         return 0;
     }
-    if (bytes.len > max_packed_len) {
+    if (bytes.len > abi.packed_max_len) {
         freeBuffer(bytes);
         return replyError("the result is too large (2 GiB or more)");
     }

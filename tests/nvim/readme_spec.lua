@@ -39,7 +39,7 @@ T.test(':help wasm_nvim works once helptags are generated', function()
   vim.opt.rtp:append(help_dir())
   for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim-install', 'wasm_nvim.setup()', 'wasm_nvim-options', ':Wasm',
     ':Wasm-reload', 'wasm_nvim-health', 'wasm_nvim-sdk-rust', 'wasm_nvim-sdk-zig', 'wasm_nvim-sdk-c', 'wasm_nvim-seed-abi',
-    'wasm_nvim-fast-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
+    'wasm_nvim-fast-abi', 'wasm_nvim-msgpack-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
     'wasm_nvim-errors', 'wasm_nvim-troubleshooting' }) do
     vim.cmd.help(tag)
     T.eq(vim.bo.buftype, 'help', tag)
@@ -119,8 +119,9 @@ if not T.windows then
     for _, dir in ipairs({ 'scripts', 'guest/zig', 'guest/c', 'examples/zig-reverse/src', 'examples/c-reverse/src' }) do
       vim.fn.mkdir(copy .. '/' .. dir, 'p')
     end
-    local files = { 'scripts/env.sh', 'guest/zig/wasm_nvim.zig', 'guest/zig/wasm_nvim_api.zig', 'guest/c/wasm_nvim.h',
-      'guest/c/wasm_nvim_api.h', 'examples/zig-reverse/build.sh', 'examples/zig-reverse/src/reverse.zig',
+    local files = { 'scripts/env.sh', 'guest/zig/wasm_nvim.zig', 'guest/zig/wasm_nvim_api.zig',
+      'guest/zig/wasm_nvim_abi.zig', 'guest/c/wasm_nvim.h', 'guest/c/wasm_nvim_api.h', 'guest/c/wasm_nvim_abi.h',
+      'examples/zig-reverse/build.sh', 'examples/zig-reverse/src/reverse.zig',
       'examples/c-reverse/build.sh', 'examples/c-reverse/src/reverse.c' }
     for _, f in ipairs(files) do
       T.ok(vim.uv.fs_copyfile(T.root .. '/' .. f, copy .. '/' .. f), f)

@@ -60,7 +60,7 @@ T.test('an import whose type no API implies is a load error naming it, both type
     'import host::nvim_get_current_line is declared (i64) -> i32 but the API of Neovim',
     'implies () -> i32')
   T.contains(text, "plugin 'mistyped_fast'",
-    "import nvim::nvim_get_current_line is declared (i32) -> i32 but the fast ABI's API imports are (i32, i32) -> i64")
+    "import nvim::nvim_get_current_line is declared (i32) -> i32 but the msgpack ABI's API imports are (i32, i32) -> i64")
 end)
 
 T.test('a plugin importing thousands of made-up API functions is refused at load, quickly', function()

@@ -1,5 +1,5 @@
 //! `#[export]`: turns an ordinary Rust function into a function of a
-//! wasm_nvim plugin (fast ABI). See the `wasm_nvim_sdk` docs.
+//! wasm_nvim plugin (msgpack ABI, doc/abi.md). See the `wasm_nvim_sdk` docs.
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
@@ -177,6 +177,7 @@ fn expand(func: &ItemFn, name: &str, raw: bool, listed: bool) -> syn::Result<pro
     }
     let entry_len = entry.len();
     let entry_bytes = syn::LitByteStr::new(entry.as_bytes(), Span::call_site());
+    let section = syn::LitStr::new(wasm_nvim_abi::FUNCTIONS_SECTION, Span::call_site());
     let body = if raw {
         if state.is_some() {
             return Err(syn::Error::new_spanned(&func.sig, "a raw export cannot take the plugin state"));
@@ -252,7 +253,7 @@ fn expand(func: &ItemFn, name: &str, raw: bool, listed: bool) -> syn::Result<pro
             // One entry of the plugin's function list: the linker
             // concatenates every such section into one.
             #[cfg(target_arch = "wasm32")]
-            #[unsafe(link_section = "wasm_nvim_functions")]
+            #[unsafe(link_section = #section)]
             #[used]
             static ENTRY: [u8; #entry_len] = *#entry_bytes;
         };

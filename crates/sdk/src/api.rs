@@ -1,5 +1,5 @@
 //! Typed bindings for the Neovim API: one function per `nvim_*` function
-//! Lua can call, each calling the host's fast-ABI import of the same name
+//! Lua can call, each calling the host's msgpack-ABI import of the same name
 //! (generated from the API metadata: `api_gen.rs`). Arguments the metadata
 //! types as Array, Dict or Object take anything serde can serialize (a
 //! tuple, a slice, a struct, a map); results come back typed where the
@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use crate::Result;
 use crate::sys::{decode_result, with_args};
 
-/// An import of the fast ABI: `(args_ptr, args_len) -> packed result`.
+/// An API import of the msgpack ABI: `(args_ptr, args_len) -> packed result`
+/// (doc/abi.md).
 pub type Import = unsafe extern "C" fn(u32, u32) -> u64;
 
 /// Calls an import with `args` (a tuple: a msgpack array), decoding the
@@ -42,23 +43,17 @@ pub fn has(name: &str) -> bool {
     unsafe { crate::sys::has(name.as_ptr() as u32, name.len() as u32) == 1 }
 }
 
-/// The running Neovim's version and API level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
-    pub major: u16,
-    pub minor: u16,
-    pub patch: u16,
-    /// What `since` in the API metadata (and in these bindings' docs) counts.
-    pub api_level: u16,
-}
+/// The running Neovim's version and API level (ordered: compare with `>=`).
+pub use wasm_nvim_abi::Version;
 
 /// The running Neovim's version and API level.
 pub fn version() -> Version {
     // SAFETY: takes and touches nothing.
-    let packed = unsafe { crate::sys::version() };
-    let field = |shift: u32| (packed >> shift) as u16;
-    Version { major: field(48), minor: field(32), patch: field(16), api_level: field(0) }
+    wasm_nvim_abi::unpack_version(unsafe { crate::sys::version() })
 }
+
+// The module name in `#[link]` below must be a literal: checked here.
+const _: () = assert!(wasm_nvim_abi::same(wasm_nvim_abi::MSGPACK_MODULE, "nvim"));
 
 /// Declares the raw imports, module `"nvim"` (stubs that fail outside wasm).
 macro_rules! imports {
@@ -86,6 +81,9 @@ macro_rules! imports {
 }
 use imports;
 
+// Generated (`make gen`; a spec checks it is current): rustfmt leaves it
+// as the generator writes it.
+#[rustfmt::skip]
 #[path = "api_gen.rs"]
 mod generated;
 pub use generated::*;

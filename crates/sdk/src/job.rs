@@ -19,6 +19,12 @@
 //! single-threaded): such calls return an error saying so.
 
 use serde::Serialize;
+use wasm_nvim_abi as abi;
+
+// `#[link]` takes only literals: checked against the contract (doc/abi.md).
+const _: () = assert!(abi::same(abi::MSGPACK_MODULE, "nvim"));
+const _: () = assert!(abi::same(abi::JOB_PROGRESS_IMPORT, "job_progress"));
+const _: () = assert!(abi::same(abi::JOB_CANCELLED_IMPORT, "job_cancelled"));
 
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "nvim")]

@@ -34,10 +34,14 @@
 //! argument fails with `argument 2 (last): expected an integer (i64), got a
 //! string`, as in the Zig and C SDKs; `{}` from Lua is an empty struct.
 //!
-//! The SDK speaks wasm_nvim's fast ABI: values cross as MessagePack in the
-//! plugin's memory (binary-safe, Neovim's own encoding), calls into Neovim
-//! return errors instead of trapping, and a panic's message reaches the
-//! user. `api` has a typed binding for every Neovim API function.
+//! The SDK speaks wasm_nvim's msgpack ABI: values cross as MessagePack in
+//! the plugin's memory (binary-safe, Neovim's own encoding), calls into
+//! Neovim return errors instead of trapping, and a panic's message reaches
+//! the user. `api` has a typed binding for every Neovim API function. The
+//! ABI is specified in
+//! [doc/abi.md](https://github.com/wasm-nvim/wasm_nvim/blob/main/doc/abi.md);
+//! its names and layouts are the `wasm_nvim_abi` crate, which the host uses
+//! too.
 
 #[doc(hidden)]
 pub mod __private;
@@ -64,7 +68,7 @@ pub use opts::{
 /// serde, for `#[derive(Serialize, Deserialize)]` on argument and result types.
 pub use serde;
 /// serde_bytes, for text that need not be UTF-8: `Vec<serde_bytes::ByteBuf>`
-/// from [`api::call`] with `api::sys::nvim_buf_get_lines` (the fast ABI
+/// from [`api::call`] with `api::sys::nvim_buf_get_lines` (the msgpack ABI
 /// carries a line's bytes as they are).
 pub use serde_bytes;
 pub use state::{Plugin, with as state};

@@ -1,10 +1,24 @@
-//! The fast ABI at the byte level: host imports, the exports every plugin
-//! needs (`alloc`, `dealloc`, `wasm_nvim_abi`), packed buffers.
+//! The msgpack ABI at the byte level (doc/abi.md): host imports, the
+//! exports every plugin needs (`alloc`, `dealloc`, `wasm_nvim_abi`), packed
+//! buffers. Names and layouts come from `wasm_nvim_abi`, the contract the
+//! host uses too.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_nvim_abi as abi;
 
 use crate::{Error, Result};
+
+// `#[link]` and `#[unsafe(export_name)]` take only literals: each is checked
+// against the contract here, so a literal that drifts does not compile.
+const _: () = assert!(abi::same(abi::MSGPACK_MODULE, "nvim"));
+const _: () = assert!(abi::same(abi::LUA_IMPORT, "lua"));
+const _: () = assert!(abi::same(abi::PANIC_IMPORT, "panic"));
+const _: () = assert!(abi::same(abi::HAS_IMPORT, "has"));
+const _: () = assert!(abi::same(abi::VERSION_IMPORT, "version"));
+const _: () = assert!(abi::same(abi::ALLOC_EXPORT, "alloc"));
+const _: () = assert!(abi::same(abi::DEALLOC_EXPORT, "dealloc"));
+const _: () = assert!(abi::same(abi::ABI_EXPORT, "wasm_nvim_abi"));
 
 #[cfg(target_arch = "wasm32")]
 #[link(wasm_import_module = "nvim")]
@@ -39,7 +53,7 @@ pub unsafe fn version() -> u64 {
 /// [`decode_result`] turns into [`NOT_IN_WASM`].
 #[cfg(not(target_arch = "wasm32"))]
 pub fn not_in_wasm() -> u64 {
-    1 << 63
+    abi::pack(0, 0, true)
 }
 
 /// The error of an API call made outside Neovim (a host `cargo test`).
@@ -68,11 +82,12 @@ pub unsafe extern "C" fn dealloc(ptr: *mut u8, size: u32) {
     unsafe { std::alloc::dealloc(ptr, layout(size as usize)) }
 }
 
-/// Tells the host this plugin speaks the fast ABI, version 1.
+/// Tells the host this plugin speaks the msgpack ABI, version
+/// [`abi::ABI_VERSION`].
 #[cfg(target_arch = "wasm32")]
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_nvim_abi() -> u32 {
-    1
+    abi::ABI_VERSION
 }
 
 /// A buffer the host allocated with `alloc(len)` and handed over: read in
@@ -133,16 +148,16 @@ pub fn with_scratch<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
     })
 }
 
-/// Hands bytes to the host: `ptr | len << 32 | error << 63`. The host
+/// Hands bytes to the host as a packed result ([`abi::pack`]). The host
 /// frees them with `dealloc(ptr, len)`.
 pub fn give(bytes: Vec<u8>, error: bool) -> u64 {
     if bytes.is_empty() && !error {
-        return 0;
+        return abi::PACKED_NIL;
     }
     let boxed = bytes.into_boxed_slice();
-    let len = boxed.len() as u64 & 0x7fff_ffff;
-    let ptr = Box::leak(boxed).as_mut_ptr() as usize as u64;
-    ptr | (len << 32) | (u64::from(error) << 63)
+    let len = boxed.len() as u32;
+    let ptr = Box::leak(boxed).as_mut_ptr() as usize as u32;
+    abi::pack(ptr, len, error)
 }
 
 /// Serializes call arguments (a tuple becomes a msgpack array) into the
@@ -157,7 +172,7 @@ pub fn with_args(args: &impl Serialize, f: impl FnOnce(u32, u32) -> u64) -> Resu
 
 /// Reads a packed result the host returned: the value, or its error.
 pub fn decode_result<R: DeserializeOwned>(packed: u64) -> Result<R> {
-    let (ptr, len, error) = (packed as u32, ((packed >> 32) & 0x7fff_ffff) as u32, packed >> 63 == 1);
+    let abi::Packed { ptr, len, error } = abi::unpack(packed);
     // SAFETY: the host allocated the result with our `alloc(len)`.
     let bytes = unsafe { Taken::new(ptr, len) };
     if error && bytes.is_empty() {

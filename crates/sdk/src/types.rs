@@ -31,7 +31,7 @@ macro_rules! handle {
                 rmp::encode::write_sint(&mut payload, self.0).map_err(serde::ser::Error::custom)?;
                 s.serialize_newtype_struct(
                     rmp_serde::MSGPACK_EXT_STRUCT_NAME,
-                    &($ext as i8, serde_bytes::ByteBuf::from(payload)),
+                    &($ext, serde_bytes::ByteBuf::from(payload)),
                 )
             }
         }
@@ -44,9 +44,9 @@ macro_rules! handle {
     };
 }
 
-handle!(Buffer, 0, "buffer");
-handle!(Window, 1, "window");
-handle!(Tabpage, 2, "tabpage");
+handle!(Buffer, wasm_nvim_abi::EXT_BUFFER, "buffer");
+handle!(Window, wasm_nvim_abi::EXT_WINDOW, "window");
+handle!(Tabpage, wasm_nvim_abi::EXT_TABPAGE, "tabpage");
 
 /// Accepts a handle as an extension type or as a plain integer (what Lua
 /// passes).
@@ -122,7 +122,7 @@ export_fn!(A, B, C, D, E, G, H, I);
 impl Serialize for Callback {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(1))?;
-        map.serialize_entry("__wasm_callback", &self.0)?;
+        map.serialize_entry(wasm_nvim_abi::CALLBACK_KEY, &self.0)?;
         map.end()
     }
 }

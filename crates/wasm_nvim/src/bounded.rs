@@ -3,7 +3,7 @@
 //! (a 64 MiB `set_error`, 1 MiB on stdout per call), and each copy of them
 //! costs memory and time in Neovim.
 
-/// Most bytes of an error message a plugin gave (`set_error`, a fast-ABI
+/// Most bytes of an error message a plugin gave (`set_error`, a msgpack-ABI
 /// error result, a panic message).
 pub const MAX_PLUGIN_MESSAGE: usize = 16 * 1024;
 

@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use crate::panics;
 use crate::plugin::{FfiOutcome, Plugin};
-use crate::raw::{MAX_PARAMS, Num, Slots};
+use crate::raw::{MAX_PARAMS, Num, Numbers};
 
 /// One raw function, as the Lua wrapper holds it (freed by `ffi.gc`). It
 /// keeps its plugin alive, as the regular function does.
@@ -88,7 +88,7 @@ fn call(f: &FfiFn, nargs: i32, args: [f64; 4]) -> Result<(f64, i32), i32> {
     if nargs as usize != f.params.len() || f.params.len() > 4 {
         return Err(FALLBACK);
     }
-    let mut slots = Slots::new();
+    let mut slots = Numbers::new();
     for (i, ty) in f.params.iter().enumerate() {
         slots.values[i] = ty.from_f64(args[i]).ok_or(FALLBACK)?;
     }

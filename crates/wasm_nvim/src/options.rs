@@ -39,7 +39,7 @@ pub struct Options {
     pub allow: AllowOptions,
     pub plugins: HashMap<String, PluginOptions>,
     /// `workers = { threads, timeout_ms, memory_mb }` (see workers/).
-    pub workers: crate::workers::Config,
+    pub workers: WorkersConfig,
 }
 
 impl Default for Options {
@@ -52,7 +52,7 @@ impl Default for Options {
             limits: LimitOptions::default(),
             allow: AllowOptions::default(),
             plugins: HashMap::new(),
-            workers: crate::workers::Config::default(),
+            workers: WorkersConfig::default(),
         }
     }
 }
@@ -240,8 +240,8 @@ fn limit_option(out: &mut LimitOptions, key: &str, value: Value, path: &str) -> 
     Ok(true)
 }
 
-fn worker_options(t: &Table, warnings: &mut Vec<String>) -> Result<crate::workers::Config> {
-    let mut out = crate::workers::Config::default();
+fn worker_options(t: &Table, warnings: &mut Vec<String>) -> Result<WorkersConfig> {
+    let mut out = WorkersConfig::default();
     for (key, value) in entries(t, "workers")? {
         let name = format!("workers.{key}");
         match key.as_str() {
@@ -364,6 +364,42 @@ fn count(value: Value, name: &str, min: u64) -> Result<u64> {
             }
         ))),
     }
+}
+
+/// A job's deadline unless `setup({ workers = { timeout_ms = ... } })`
+/// says: longer than a call on the editor's thread, since nothing freezes
+/// while a job runs, but a runaway job still ends.
+pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `setup({ workers = { ... } })` as given; `None` keeps the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkersConfig {
+    /// Threads in the pool (default: one per core, at most 8).
+    pub threads: Option<usize>,
+    /// A job's deadline (wasm time); 0: none.
+    pub timeout_ms: Option<u64>,
+    /// A worker instance's memory cap (default: the plugin's).
+    pub memory_mb: Option<u64>,
+}
+
+impl WorkersConfig {
+    pub fn job_timeout(&self) -> Option<Duration> {
+        match self.timeout_ms {
+            Some(0) => None,
+            Some(ms) => Some(Duration::from_millis(ms)),
+            None => Some(DEFAULT_JOB_TIMEOUT),
+        }
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(default_threads)
+    }
+}
+
+/// Threads the worker pool has unless `setup({ workers = { threads = n } })`
+/// says: one per core, at most 8.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)
 }
 
 #[cfg(test)]

@@ -15,8 +15,49 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// Most bytes held between two drains; the rest is dropped and the drop
-/// noted. (No more than this is shown per call anyway: `state::MAX_SHOWN`.)
+/// noted. (No more than this is shown per call anyway: [`MAX_SHOWN`].)
 pub const MAX_PENDING: usize = 64 * 1024;
+
+/// Most bytes of output shown per outermost call (`:messages`): showing
+/// is work Neovim does for the plugin, and a flood of it froze the editor
+/// for seconds per MiB.
+pub const MAX_SHOWN: usize = 64 * 1024;
+
+/// Text a plugin printed, taken out of its `Store` to be shown.
+#[derive(Debug)]
+pub struct Output {
+    pub plugin: std::sync::Arc<str>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+}
+
+/// The output bytes shown so far in the current outermost call.
+#[derive(Debug, Default)]
+pub struct Shown(usize);
+
+impl Shown {
+    /// `text` cut so that the call shows at most [`MAX_SHOWN`] bytes in
+    /// all, with a note where it was cut; `None` once the note was shown.
+    pub fn cut(&mut self, text: String) -> Option<String> {
+        let left = MAX_SHOWN.saturating_sub(self.0);
+        if left == 0 {
+            return None; // the note was shown with the text that reached the cap
+        }
+        self.0 += text.len().min(left);
+        if text.len() <= left {
+            return Some(text);
+        }
+        let mut end = left;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(format!(
+            "{}\n[... output of this call cut: at most {} KiB is shown per call]",
+            &text[..end],
+            MAX_SHOWN >> 10
+        ))
+    }
+}
 
 #[derive(Debug, Default)]
 struct Pending {

@@ -3,10 +3,7 @@
 //! fixed array of `ValRaw` slots (no allocation) and the export is called
 //! unchecked: its type was checked once, when the plugin was loaded.
 
-use mlua::Value;
 use wasmtime::{ValRaw, ValType};
-
-use crate::error::{Error, Result};
 
 /// Most parameters a raw export may have.
 pub const MAX_PARAMS: usize = 8;
@@ -62,57 +59,22 @@ impl Num {
             Num::F64 => f64::from_bits(v.get_f64()),
         }
     }
-
-    fn to_lua(self, v: ValRaw) -> Value {
-        match self {
-            Num::I32 => Value::Integer(i64::from(v.get_i32())),
-            Num::I64 => Value::Integer(v.get_i64()),
-            _ => Value::Number(self.to_f64(v)),
-        }
-    }
 }
 
 /// The parameters (then the result) of one raw call.
 #[derive(Clone, Copy, Debug)]
-pub struct Slots {
+pub struct Numbers {
     pub values: [ValRaw; MAX_PARAMS],
 }
 
-impl Slots {
+impl Numbers {
     pub fn new() -> Self {
-        Slots { values: [ValRaw::i64(0); MAX_PARAMS] }
+        Numbers { values: [ValRaw::i64(0); MAX_PARAMS] }
     }
 }
 
-impl Default for Slots {
+impl Default for Numbers {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Converts Lua arguments to the export's parameter types.
-pub fn args(params: &[Num], args: &[Value]) -> Result<Slots> {
-    if args.len() != params.len() {
-        return Err(Error::value(format!("expects {} number argument(s), got {}", params.len(), args.len())));
-    }
-    let mut slots = Slots::new();
-    for (i, (ty, v)) in params.iter().zip(args).enumerate() {
-        let n = match v {
-            Value::Integer(i) => *i as f64,
-            Value::Number(n) => *n,
-            other => {
-                return Err(Error::value(format!("expected a number, got {}", crate::codec::type_name(other)))
-                    .context(format!("argument {}", i + 1)));
-            }
-        };
-        slots.values[i] = ty.from_f64(n).ok_or_else(|| {
-            Error::value(format!("{n} does not fit an {}", ty.as_str())).context(format!("argument {}", i + 1))
-        })?;
-    }
-    Ok(slots)
-}
-
-/// The result slot as a Lua value (nil when the export returns nothing).
-pub fn result(ty: Option<Num>, slots: &Slots) -> Value {
-    ty.map_or(Value::Nil, |t| t.to_lua(slots.values[0]))
 }

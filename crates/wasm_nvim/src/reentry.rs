@@ -13,10 +13,11 @@ use std::ptr::NonNull;
 
 use wasmtime::Caller;
 
+use crate::key::PluginKey;
 use crate::state::HostState;
 
 struct Waiting {
-    key: u64,
+    key: PluginKey,
     caller: NonNull<c_void>,
 }
 
@@ -46,7 +47,7 @@ pub fn while_waiting<R>(caller: &mut Caller<'_, HostState>, f: impl FnOnce() -> 
 
 /// Runs `f` with the innermost caller of plugin `key` that is waiting on
 /// Lua, or returns `None` when there is none.
-pub fn with_waiting<R>(key: u64, f: impl FnOnce(&mut Caller<'_, HostState>) -> R) -> Option<R> {
+pub fn with_waiting<R>(key: PluginKey, f: impl FnOnce(&mut Caller<'_, HostState>) -> R) -> Option<R> {
     let ptr = WAITING.with_borrow(|w| w.iter().rev().find(|e| e.key == key).map(|e| e.caller))?;
     // SAFETY: the pointer was made from a `&mut Caller` in `while_waiting`,
     // whose frame is still on this thread's stack (the entry is popped when

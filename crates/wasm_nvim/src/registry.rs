@@ -13,11 +13,39 @@
 //! compiled (or loaded from the cache) and instantiated when Lua first
 //! reads `wasm.<name>`.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
+use crate::key::PluginKey;
 use crate::limits::Limits;
 use crate::plugin::Plugin;
+
+thread_local! {
+    /// The plugins of Neovim's main thread (the only one with Lua).
+    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+/// Reads the registry. `f` must not run Lua (which may load a plugin).
+pub fn with<R>(f: impl FnOnce(&Registry) -> R) -> R {
+    REGISTRY.with_borrow(f)
+}
+
+/// Changes the registry. `f` must not run Lua.
+pub fn with_mut<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
+    REGISTRY.with_borrow_mut(f)
+}
+
+/// A loaded plugin by name.
+pub fn plugin(name: &str) -> Option<Rc<Plugin>> {
+    with(|r| r.get(name))
+}
+
+/// The loaded plugin with this key; `None` once it was unloaded.
+pub fn by_key(key: PluginKey) -> Option<Rc<Plugin>> {
+    with(|r| r.by_key(key))
+}
 
 /// Fields of the module table; a plugin cannot take these names (nor any
 /// name starting with `_`).
@@ -25,7 +53,7 @@ pub const RESERVED: &[&str] = &["setup", "plugins", "version", "reload", "worker
 
 /// Where one plugin is in its life.
 #[derive(Debug, Clone)]
-pub enum State {
+pub enum LoadState {
     /// Discovered; loads on first use.
     Pending,
     /// Being loaded (guards against a plugin reaching itself while loading).
@@ -40,8 +68,8 @@ pub enum State {
 pub struct Entry {
     pub name: String,
     pub path: PathBuf,
-    pub limits: Limits,
-    pub state: State,
+    pub limits: Arc<Limits>,
+    pub state: LoadState,
     /// Time `Plugin::load` took, when it ran.
     pub load_ms: Option<f64>,
 }
@@ -50,6 +78,9 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Registry {
     entries: Vec<Entry>,
+    /// Warnings about files skipped because another has their name, for
+    /// `:checkhealth`.
+    pub shadowed: Vec<String>,
 }
 
 impl Registry {
@@ -68,19 +99,19 @@ impl Registry {
     /// A loaded plugin by name.
     pub fn get(&self, name: &str) -> Option<Rc<Plugin>> {
         match &self.entry(name)?.state {
-            State::Loaded(p) => Some(Rc::clone(p)),
+            LoadState::Loaded(p) => Some(Rc::clone(p)),
             _ => None,
         }
     }
 
     /// A loaded plugin by its key (what callbacks hold).
-    pub fn by_key(&self, key: u64) -> Option<Rc<Plugin>> {
+    pub fn by_key(&self, key: PluginKey) -> Option<Rc<Plugin>> {
         self.loaded().find(|p| p.key == key)
     }
 
     pub fn loaded(&self) -> impl Iterator<Item = Rc<Plugin>> + '_ {
         self.entries.iter().filter_map(|e| match &e.state {
-            State::Loaded(p) => Some(Rc::clone(p)),
+            LoadState::Loaded(p) => Some(Rc::clone(p)),
             _ => None,
         })
     }
@@ -98,7 +129,7 @@ impl Registry {
         let old = std::mem::replace(&mut self.entries, entries);
         old.into_iter()
             .filter_map(|e| match e.state {
-                State::Loaded(p) => Some(p),
+                LoadState::Loaded(p) => Some(p),
                 _ => None,
             })
             .collect()

@@ -71,7 +71,7 @@ mod tests {
                 (@custom "wasm_nvim_functions" "{\"name\":\"b\"}"))"#,
         )
         .unwrap();
-        let got = custom_section(&wasm, "wasm_nvim_functions").unwrap().unwrap();
+        let got = custom_section(&wasm, wasm_nvim_abi::FUNCTIONS_SECTION).unwrap().unwrap();
         assert_eq!(got, br#"{"name":"a"}{"name":"b"}"#);
         assert_eq!(custom_section(&wasm, "nope").unwrap(), None);
     }

@@ -15,8 +15,10 @@
 use std::sync::Arc;
 
 use wasm_nvim::error::{Error, Kind};
+use wasm_nvim::guest::Guest;
+use wasm_nvim::key::PluginKey;
 use wasm_nvim::limits::Limits;
-use wasm_nvim::state::{Guest, HostState};
+use wasm_nvim::state::HostState;
 use wasmtime::{Engine, Linker, Module, Store, TypedFunc};
 
 /// Ops are 16 bytes: op, a, b, c (little-endian i32). `a == -1` stands for
@@ -99,7 +101,7 @@ struct Fixture {
 }
 
 fn fixture(engine: &Engine, module: &Module, linker: &Linker<HostState>) -> Fixture {
-    let state = HostState::new(Arc::from("fuzz"), 1, &Limits::default()).expect("host state");
+    let state = HostState::new(Arc::from("fuzz"), PluginKey(1), &Arc::new(Limits::default())).expect("host state");
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
     let instance = linker.instantiate(&mut store, module).expect("instantiate");

@@ -7,18 +7,18 @@
 //! bounds- and id-checked, and every failure becomes a trap carrying an
 //! [`Error`] that names the import.
 
+use wasm_nvim_abi as abi;
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use crate::bounded;
-use crate::callbacks::Maker;
 use crate::error::{Error, Result};
-use crate::limits;
-use crate::reentry;
-use crate::runtime;
-use crate::state::{HostState, read_bytes, write_bytes};
+use crate::guest::{read_bytes, write_bytes};
+use crate::host;
+use crate::nvim::callbacks::Maker;
+use crate::state::HostState;
 
 /// The import module name of the seed ABI.
-pub const MODULE: &str = "host";
+pub const MODULE: &str = abi::SEED_MODULE;
 
 type Ret<T> = wasmtime::Result<T>;
 
@@ -44,7 +44,7 @@ fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     #[allow(clippy::panic)]
     linker.func_wrap(MODULE, "__test_panic", || -> () { panic!("test hook: a panic inside a host import") })?;
     linker.func_wrap(MODULE, "__test_protected_panic", || -> Ret<()> {
-        let rt = runtime::get().map_err(fail("__test_protected_panic"))?;
+        let rt = host::get().map_err(fail("__test_protected_panic"))?;
         rt.nvim.test_panic_in_protected().map_err(fail("__test_protected_panic"))
     })?;
     Ok(())
@@ -53,18 +53,18 @@ fn define_test_hooks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// The value imports (`get_id` ... `set_value`): the part of the ABI that
 /// needs no Lua, so the fuzz test (tests/abi_fuzz.rs) can drive it alone.
 pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, "get_id", |mut caller: Caller<'_, HostState>| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::GET_ID_IMPORT, |mut caller: Caller<'_, HostState>| -> Ret<u32> {
         caller.data_mut().values.reserve().map_err(fail("get_id"))
     })?;
-    linker.func_wrap(MODULE, "get_addr", |ptr: u32| -> u32 { ptr })?;
-    linker.func_wrap(MODULE, "get_value_size", |caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::GET_ADDR_IMPORT, |ptr: u32| -> u32 { ptr })?;
+    linker.func_wrap(MODULE, abi::GET_VALUE_SIZE_IMPORT, |caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         // Sizes are capped far below 4 GiB (values::MAX_BYTES).
         caller.data().values.size(id).map(|n| n as u32).map_err(fail("get_value_size"))
     })?;
-    linker.func_wrap(MODULE, "get_value_addr", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::GET_VALUE_ADDR_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         get_value_addr(&mut caller, id).map_err(fail("get_value_addr"))
     })?;
-    linker.func_wrap(MODULE, "set_error", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+    linker.func_wrap(MODULE, abi::SET_ERROR_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let state = caller.data_mut();
         let message = state.values.take(id).map_err(fail("set_error"))?;
         state.error = Some(bounded::truncate_lossy(&message, bounded::MAX_PLUGIN_MESSAGE));
@@ -72,7 +72,7 @@ pub fn define_values(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap(
         MODULE,
-        "set_value",
+        abi::SET_VALUE_IMPORT,
         |mut caller: Caller<'_, HostState>, id: u32, ptr: u32, size: u32| -> Ret<()> {
             set_value(&mut caller, id, ptr, size).map_err(fail("set_value"))
         },
@@ -109,49 +109,18 @@ fn set_value(caller: &mut Caller<'_, HostState>, id: u32, ptr: u32, size: u32) -
 }
 
 fn define_lua(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(MODULE, "lua_exec", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
+    linker.func_wrap(MODULE, abi::LUA_EXEC_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<()> {
         let code = caller.data_mut().values.take(id).map_err(fail("lua_exec"))?;
         let plugin = caller.data().plugin.clone();
-        run_lua(&mut caller, |rt| rt.nvim.exec(&plugin, &code)).map_err(fail("lua_exec"))
+        super::run_lua(&mut caller, |rt| rt.nvim.exec(&plugin, &code)).map_err(fail("lua_exec"))
     })?;
-    linker.func_wrap(MODULE, "lua_eval", |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::LUA_EVAL_IMPORT, |mut caller: Caller<'_, HostState>, id: u32| -> Ret<u32> {
         let code = caller.data_mut().values.take(id).map_err(fail("lua_eval"))?;
         let plugin = caller.data().plugin.clone();
-        let json = run_lua(&mut caller, |rt| rt.nvim.eval(&plugin, &code)).map_err(fail("lua_eval"))?;
+        let json = super::run_lua(&mut caller, |rt| rt.nvim.eval(&plugin, &code)).map_err(fail("lua_eval"))?;
         caller.data_mut().values.insert(json).map_err(fail("lua_eval"))
     })?;
     Ok(())
-}
-
-/// Runs Lua for the guest: first shows the output the guest has printed so
-/// far (so it appears in order), and publishes the caller so Lua may call
-/// back into this plugin.
-pub(crate) fn run_lua<R>(
-    caller: &mut Caller<'_, HostState>,
-    f: impl FnOnce(&'static runtime::Runtime) -> Result<R>,
-) -> Result<R> {
-    if caller.data().raw_call {
-        return Err(Error::abi(
-            "a raw function cannot call into Neovim (Lua or the API); export it without `raw` to do that",
-        ));
-    }
-    if let Some(job) = &caller.data().job {
-        return Err(job.refuse_neovim());
-    }
-    let rt = runtime::get()?;
-    let output = caller.data_mut().take_output();
-    caller.data_mut().budget.enter_host();
-    let (result, showing) = reentry::while_waiting(caller, || {
-        // Showing output is work done for the plugin: it counts as its own
-        // time, unlike the Lua it asked for.
-        let started = limits::ticks();
-        rt.show_output(output);
-        let showing = limits::ticks().saturating_sub(started);
-        (f(rt), showing)
-    });
-    caller.data_mut().budget.leave_host();
-    caller.data_mut().budget.charge(showing);
-    result
 }
 
 /// `(takes_args, returns)` of a seed API import's declared type: `()` or
@@ -222,10 +191,10 @@ pub fn define_unavailable(
 /// (the plugin may not run Lua). The linker must allow shadowing.
 pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
     let (exec, eval) = (why.clone(), why.clone());
-    linker.func_wrap(MODULE, "lua_exec", move |_: u32| -> Ret<()> {
+    linker.func_wrap(MODULE, abi::LUA_EXEC_IMPORT, move |_: u32| -> Ret<()> {
         Err(wasmtime::Error::new(exec.clone().context("lua_exec")))
     })?;
-    linker.func_wrap(MODULE, "lua_eval", move |_: u32| -> Ret<u32> {
+    linker.func_wrap(MODULE, abi::LUA_EVAL_IMPORT, move |_: u32| -> Ret<u32> {
         Err(wasmtime::Error::new(eval.clone().context("lua_eval")))
     })?;
     Ok(())
@@ -233,10 +202,10 @@ pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Re
 
 /// The name of API function `index`, for errors.
 pub(crate) fn api_name(index: usize) -> String {
-    runtime::get()
+    host::get()
         .ok()
         .and_then(|rt| rt.nvim.api.get(index).map(|a| a.name.clone()))
-        .or_else(|| crate::workers::api_name(index))
+        .or_else(|| super::worker_api_name(index))
         .unwrap_or_else(|| format!("nvim API #{index}"))
 }
 
@@ -248,8 +217,9 @@ fn call_api(
 ) -> Ret<Option<Vec<u8>>> {
     let fail = |e: Error| wasmtime::Error::new(e.context(api_name(index)));
     let args = args_id.map(|id| caller.data_mut().values.take(id)).transpose().map_err(fail)?;
-    let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
-    run_lua(caller, |rt| {
+    let maker =
+        Maker::new(caller.data().key, caller.data().plugin.clone(), host::get().ok().and_then(|h| h.dispatch()));
+    super::run_lua(caller, |rt| {
         let (result, registered) = rt.nvim.call_api(index, args.as_deref(), &maker, want_result)?;
         if let Some(resource) = registered {
             rt.track(&maker, resource);

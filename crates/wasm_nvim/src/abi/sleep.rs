@@ -9,12 +9,13 @@
 //! File-descriptor subscriptions are ready at once (stdin is empty, `/data`
 //! files never block), as wasmtime-wasi reports them.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wasmtime::{Caller, Extern, Linker};
 
 use crate::error::Error;
-use crate::state::{HostState, read_bytes, write_bytes};
+use crate::guest::{read_bytes, write_bytes};
+use crate::state::HostState;
 
 const SUBSCRIPTION: usize = 48;
 const EVENT: usize = 32;
@@ -28,27 +29,13 @@ const CLOCK_REALTIME: u32 = 0;
 const CLOCK_MONOTONIC: u32 = 1;
 const ABSTIME: u16 = 1;
 
-/// The plugin's WASI monotonic clock: time since its store was made, so
-/// absolute monotonic waits can be turned into durations here.
-pub struct Monotonic(pub Instant);
-
-impl wasmtime_wasi::HostMonotonicClock for Monotonic {
-    fn resolution(&self) -> u64 {
-        1
-    }
-
-    fn now(&self) -> u64 {
-        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-}
-
 /// Replaces `wasi_snapshot_preview1.poll_oneoff` in `linker` (which
 /// already has WASI).
 pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let defined = linker
         .func_wrap(
-            "wasi_snapshot_preview1",
+            wasm_nvim_abi::WASI_MODULE,
             "poll_oneoff",
             |mut caller: Caller<'_, HostState>,
              subs: u32,
@@ -76,7 +63,7 @@ fn poll_oneoff(
     if n == 0 || n > MAX_SUBSCRIPTIONS {
         return Ok(ERRNO_INVAL);
     }
-    let Some(Extern::Memory(memory)) = caller.get_export("memory") else { return Ok(ERRNO_FAULT) };
+    let Some(Extern::Memory(memory)) = caller.get_export(wasm_nvim_abi::MEMORY_EXPORT) else { return Ok(ERRNO_FAULT) };
     let Ok(raw) = read_bytes(&*caller, memory, subs, n * SUBSCRIPTION as u32) else { return Ok(ERRNO_FAULT) };
     // (userdata, tag, wait) per subscription; wait is None for fd ones
     let mut parsed = Vec::with_capacity(n as usize);

@@ -58,8 +58,9 @@ use crate::protected::{protected, registry_ref};
 /// into a plugin have their own, unrelated limit.)
 pub const MAX_NESTING: usize = 128;
 
-/// The key of a callback map, `{"__wasm_callback": "<export>"}`.
-pub const CALLBACK_KEY: &str = "__wasm_callback";
+/// The key of a callback map, `{"__wasm_callback": "<export>"}` (part of
+/// the ABI: `wasm_nvim_abi`).
+pub use wasm_nvim_abi::CALLBACK_KEY;
 
 /// The two encodings values cross the host/plugin boundary in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

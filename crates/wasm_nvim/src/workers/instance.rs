@@ -11,12 +11,13 @@ use std::time::Instant;
 
 use wasmtime::{InstancePre, Store};
 
-use super::job::{Control, Finished, Queued, Status};
+use crate::call::invoke_export;
 use crate::error::{Error, Result};
+use crate::job::{Control, Finished, Queued, Status};
+use crate::key::PluginKey;
 use crate::limits::Limits;
-use crate::panics;
-use crate::plugin::{Target, invoke_export};
-use crate::state::{Guest, HostState, Payload, Reply};
+use crate::shape::{Payload, Reply, Target};
+use crate::state::HostState;
 
 /// Most jobs waiting in one worker's queue: past it, submitting fails
 /// (a plugin that submits faster than it matches must cancel).
@@ -26,11 +27,11 @@ pub struct Instance {
     pub id: u64,
     pub plugin: Arc<str>,
     /// The key of the loaded plugin this instance was made from.
-    pub key: u64,
+    pub key: PluginKey,
     /// Made for one job (`spawn`): closed once its queue is empty.
     pub one_shot: bool,
     pre: InstancePre<HostState>,
-    limits: Limits,
+    limits: Arc<Limits>,
     /// Compiled with deadline checks: a job's deadline can apply.
     metered: bool,
     inner: Mutex<Inner>,
@@ -80,9 +81,9 @@ impl Instance {
     pub fn new(
         id: u64,
         plugin: Arc<str>,
-        key: u64,
+        key: PluginKey,
         pre: InstancePre<HostState>,
-        limits: Limits,
+        limits: Arc<Limits>,
         one_shot: bool,
     ) -> Self {
         Instance {
@@ -210,7 +211,7 @@ impl Instance {
         &self,
         job: Queued,
         store: Option<Box<Store<HostState>>>,
-    ) -> (Result<Option<Vec<u8>>>, Option<crate::state::Output>, Option<Box<Store<HostState>>>) {
+    ) -> (Result<Option<Vec<u8>>>, Option<crate::output::Output>, Option<Box<Store<HostState>>>) {
         let mut store = match store {
             Some(store) => store,
             None => match instantiate(&self.pre, &self.plugin, self.key, &self.limits) {
@@ -222,7 +223,7 @@ impl Instance {
         state.job = Some(job.control.clone());
         if self.metered {
             // only a module compiled with deadline checks can have one
-            state.limits.timeout = job.timeout;
+            Arc::make_mut(&mut state.limits).timeout = job.timeout;
         }
         let target = Target::Named(job.control.function.clone());
         let reply = invoke_export(&mut *store, &target, Payload::Bytes(job.args));
@@ -264,27 +265,15 @@ fn memory_size(store: &Store<HostState>) -> usize {
     store.data().guest.as_ref().map_or(0, |g| g.io.memory.data_size(store))
 }
 
-/// A new `Store` for a worker, with the module instantiated and the
-/// reactor initializer run. Like the editor thread's, plus: the deadline
-/// tick also interrupts a job cancelled past its grace period.
-fn instantiate(pre: &InstancePre<HostState>, name: &Arc<str>, key: u64, limits: &Limits) -> Result<Store<HostState>> {
-    let mut store = Store::new(pre.module().engine(), HostState::new(name.clone(), key, limits)?);
-    store.limiter(|state| &mut state.limiter);
-    store.epoch_deadline_callback(|mut ctx| {
-        if let Some(e) = ctx.data().job.as_ref().and_then(|job| job.interrupt()) {
-            return Err(wasmtime::Error::new(e));
-        }
-        ctx.data_mut().check_deadline()
-    });
-    store.set_epoch_deadline(1);
-    store.data_mut().budget.restart();
-    let instance =
-        panics::catch(|| pre.instantiate(&mut store))?.map_err(|e| Error::from_wasm(e).context("instantiating"))?;
-    let guest = Guest::resolve(&instance, &mut store)?;
-    store.data_mut().guest = Some(guest);
-    store.data_mut().instance = Some(instance);
-    if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
-        panics::catch(|| init.call(&mut store, ()))?.map_err(|e| Error::from_wasm(e).context("_initialize"))?;
-    }
+/// A new `Store` for a worker, with the module instantiated and its
+/// `_initialize` run (what it printed goes with the job's output).
+fn instantiate(
+    pre: &InstancePre<HostState>,
+    name: &Arc<str>,
+    key: PluginKey,
+    limits: &Arc<Limits>,
+) -> Result<Store<HostState>> {
+    let mut store = crate::state::instantiate(pre, name, key, limits)?;
+    crate::state::initialize(&mut store)?;
     Ok(store)
 }

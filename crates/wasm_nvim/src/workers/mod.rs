@@ -21,56 +21,20 @@
 //! the worker's instance, not the pool. Reloading a plugin closes its
 //! workers; exiting Neovim interrupts every job and waits for the threads.
 
-pub mod imports;
 pub mod instance;
-pub mod job;
-pub mod lua;
 pub mod pool;
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use pool::Pool;
 
-/// A job's deadline unless `setup({ workers = { timeout_ms = ... } })`
-/// says: longer than a call on the editor's thread, since nothing freezes
-/// while a job runs, but a runaway job still ends.
-pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// `setup({ workers = { ... } })` as given; `None` keeps the default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Config {
-    /// Threads in the pool (default: one per core, at most 8).
-    pub threads: Option<usize>,
-    /// A job's deadline (wasm time); 0: none.
-    pub timeout_ms: Option<u64>,
-    /// A worker instance's memory cap (default: the plugin's).
-    pub memory_mb: Option<u64>,
-}
-
-impl Config {
-    pub fn job_timeout(&self) -> Option<Duration> {
-        match self.timeout_ms {
-            Some(0) => None,
-            Some(ms) => Some(Duration::from_millis(ms)),
-            None => Some(DEFAULT_JOB_TIMEOUT),
-        }
-    }
-
-    pub fn threads(&self) -> usize {
-        self.threads.unwrap_or_else(pool::default_size)
-    }
-}
+use crate::key::PluginKey;
 
 static POOL: OnceLock<Arc<Pool>> = OnceLock::new();
 
-/// API function names, for errors raised on worker threads (where the
-/// editor's runtime cannot be reached).
-static API_NAMES: OnceLock<Vec<String>> = OnceLock::new();
-
 /// The pool, started on first use.
 pub fn pool(threads: usize, api_names: impl FnOnce() -> Vec<String>) -> &'static Arc<Pool> {
-    let _ = API_NAMES.get_or_init(api_names);
+    crate::abi::remember_api_names(api_names);
     let pool = POOL.get_or_init(|| Arc::new(Pool::new(threads)));
     pool.set_size(threads);
     pool
@@ -81,14 +45,9 @@ pub fn pool_if_running() -> Option<&'static Arc<Pool>> {
     POOL.get()
 }
 
-/// The name of API function `index`, from any thread.
-pub fn api_name(index: usize) -> Option<String> {
-    API_NAMES.get().and_then(|names| names.get(index).cloned())
-}
-
 /// The plugin loaded with `key` is gone (reloaded, removed by `setup()`):
 /// its workers close and their jobs end.
-pub fn release(key: u64) {
+pub fn release(key: PluginKey) {
     if let Some(pool) = pool_if_running() {
         pool.release(key, "the plugin was reloaded");
     }

@@ -9,14 +9,14 @@
 //! [`Pool::take_events`] and never waits for a lock a job holds.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::instance::{Instance, Ran};
-use super::job::{Event, Finished};
 use crate::error::{Error, Kind, Result};
+use crate::job::{Event, Finished};
+use crate::key::PluginKey;
 
 /// An idle thread exits after this long.
 pub const IDLE_EXIT: Duration = Duration::from_secs(10);
@@ -36,9 +36,6 @@ struct State {
 pub struct Pool {
     state: Mutex<State>,
     wake: Condvar,
-    events: Mutex<VecDeque<Event>>,
-    /// Events are waiting: checked without a lock by the editor's poll timer.
-    pending: AtomicBool,
 }
 
 impl std::fmt::Debug for Pool {
@@ -47,11 +44,7 @@ impl std::fmt::Debug for Pool {
     }
 }
 
-/// Threads a pool has unless `setup({ workers = { threads = n } })` says:
-/// one per core, at most 8.
-pub fn default_size() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)
-}
+pub use crate::options::default_threads as default_size;
 
 /// Counts of the pool's threads, for `:Wasm info` and `:checkhealth`.
 #[derive(Debug, Clone, Copy)]
@@ -63,12 +56,7 @@ pub struct Threads {
 
 impl Pool {
     pub fn new(size: usize) -> Self {
-        Pool {
-            state: Mutex::new(State { size: size.max(1), ..State::default() }),
-            wake: Condvar::new(),
-            events: Mutex::new(VecDeque::new()),
-            pending: AtomicBool::new(false),
-        }
+        Pool { state: Mutex::new(State { size: size.max(1), ..State::default() }), wake: Condvar::new() }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -158,7 +146,7 @@ impl Pool {
     /// (its instance is dropped), the thread goes on.
     fn fail_running(&self, instance: &Instance, e: Error) {
         if let Some(control) = instance.take_running() {
-            control.set_status(super::job::Status::Failed);
+            control.set_status(crate::job::Status::Failed);
             self.emit(Event::Done(Finished { control, result: Err(e), output: None }));
         }
     }
@@ -186,23 +174,20 @@ impl Pool {
     }
 
     pub fn emit(&self, event: Event) {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).push_back(event);
-        self.pending.store(true, Ordering::Release);
+        crate::job::events().emit(event);
     }
 
     pub fn has_events(&self) -> bool {
-        self.pending.load(Ordering::Acquire)
+        crate::job::events().waiting()
     }
 
     pub fn take_events(&self) -> VecDeque<Event> {
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        self.pending.store(false, Ordering::Release);
-        std::mem::take(&mut *events)
+        crate::job::events().take()
     }
 
     /// Closes the workers of the plugin loaded with `key` (it was reloaded
     /// or removed): their jobs end now, with an error saying why.
-    pub fn release(&self, key: u64, why: &str) {
+    pub fn release(&self, key: PluginKey, why: &str) {
         let closing: Vec<Arc<Instance>> = {
             let mut st = self.lock();
             let (gone, kept) = st.instances.drain(..).partition(|i| i.key == key);

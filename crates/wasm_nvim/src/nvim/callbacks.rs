@@ -18,35 +18,44 @@
 //! attachment, a timer) returns `true` — which detaches an
 //! `nvim_buf_attach` — and does nothing else.
 //!
-//! A callback never raises: events have no caller to catch an error, so a
-//! failure is reported with `vim.notify` at ERROR level, naming plugin and
-//! export, and the autocmd or keymap stays in place for the next time. The
-//! report is scheduled: shown while an API call runs (`nvim_set_current_buf`
-//! firing `BufEnter`), an error message would fail that call.
+//! How a callback reaches its plugin is the caller's business
+//! ([`Dispatch`], given by `crate::dispatch`).
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use mlua::{Function, Lua, MultiValue, Value};
 
-use crate::module;
-use crate::nvim::Level;
-use crate::panics;
-use crate::runtime;
+use crate::error::Result;
+use crate::key::PluginKey;
+
+/// How a callback's Lua function reaches its plugin, given by the layer
+/// that knows the plugins (`crate::dispatch`): function pointers, so that
+/// this layer, below the plugins, needs none of them.
+#[derive(Clone, Copy, Debug)]
+pub struct Dispatch {
+    /// Checks that plugin `key`, if it is loaded, exports `export` with a
+    /// shape a callback can call.
+    pub check: fn(key: PluginKey, export: &str) -> Result<()>,
+    /// Calls `export` of plugin `key` (named `plugin`) with the callback's
+    /// arguments and returns its result; never raises.
+    pub call: fn(lua: &Lua, key: PluginKey, plugin: &str, export: &str, args: MultiValue) -> Value,
+}
 
 /// Makes the callbacks of one `nvim_*` call's arguments.
 #[derive(Debug)]
 pub struct Maker {
-    pub key: u64,
+    pub key: PluginKey,
     pub plugin: Arc<str>,
+    dispatch: Option<Dispatch>,
     made: Cell<usize>,
     /// The exports the callbacks call (what a reload checks still exist).
     exports: RefCell<Vec<String>>,
 }
 
 impl Maker {
-    pub fn new(key: u64, plugin: Arc<str>) -> Self {
-        Maker { key, plugin, made: Cell::new(0), exports: RefCell::new(Vec::new()) }
+    pub fn new(key: PluginKey, plugin: Arc<str>, dispatch: Option<Dispatch>) -> Self {
+        Maker { key, plugin, dispatch, made: Cell::new(0), exports: RefCell::new(Vec::new()) }
     }
 
     /// How many callbacks the arguments held.
@@ -62,37 +71,17 @@ impl Maker {
     /// The Lua function calling export `export`; checks that the export
     /// exists with a usable shape when the plugin is already registered.
     pub fn make(&self, lua: &Lua, export: &str) -> mlua::Result<Function> {
-        if let Ok(rt) = runtime::get()
-            && let Some(plugin) = rt.plugin_by_key(self.key)
-        {
-            plugin.target(export).map_err(|e| mlua::Error::RuntimeError(format!("callback: {e}")))?;
-        }
+        let Some(dispatch) = self.dispatch else {
+            return Err(mlua::Error::RuntimeError("callback: callbacks are not available here".into()));
+        };
+        (dispatch.check)(self.key, export).map_err(|e| mlua::Error::RuntimeError(format!("callback: {e}")))?;
         self.made.set(self.made.get() + 1);
         if !self.exports.borrow().iter().any(|e| e == export) {
             self.exports.borrow_mut().push(export.to_string());
         }
         let (key, plugin, export) = (self.key, self.plugin.clone(), export.to_string());
-        lua.create_function(move |lua, args: MultiValue| Ok(invoke(lua, key, &plugin, &export, args)))
+        lua.create_function(move |lua, args: MultiValue| Ok((dispatch.call)(lua, key, &plugin, &export, args)))
     }
-}
-
-fn invoke(lua: &Lua, key: u64, plugin_name: &str, export: &str, args: MultiValue) -> Value {
-    let Ok(rt) = runtime::get() else { return Value::Nil };
-    let Some(plugin) = rt.plugin_by_key(key) else {
-        rt.log(|| format!("{plugin_name}.{export}: callback of an unloaded plugin, returning true (remove me)"));
-        return Value::Boolean(true);
-    };
-    let Ok(target) = plugin.target(export) else {
-        // reloaded into a version without this export
-        rt.journal(plugin_name, "callback dropped", &format!("'{export}' is no longer exported; answering true"));
-        return Value::Boolean(true);
-    };
-    let result = panics::catch(|| module::call(rt, lua, &plugin, &target, &args.into_vec(), true)).and_then(|r| r);
-    result.unwrap_or_else(|e| {
-        let message = crate::bounded::compact_nested(&format!("wasm_nvim: {plugin_name}.{export} (callback): {e}"));
-        let _ = rt.nvim.notify_later(&message, Level::Error);
-        Value::Nil
-    })
 }
 
 /// Something a plugin registered with a callback, deleted when it unloads.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind};
-use crate::state::FunctionSpec;
+use crate::shape::FunctionSpec;
 
 /// How long a cancelled job may keep running before it is interrupted: a
 /// plugin that checks `job::cancelled()` stops on its own well within it
@@ -158,7 +158,7 @@ pub struct Finished {
     /// The encoded result (none for nil), or why it failed.
     pub result: Result<Option<Vec<u8>>, Error>,
     /// What the job printed.
-    pub output: Option<crate::state::Output>,
+    pub output: Option<crate::output::Output>,
 }
 
 /// A message for the editor's thread.
@@ -171,13 +171,13 @@ pub enum Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Shape;
+    use crate::shape::Shape;
 
     fn control() -> Control {
         Control::new(
             1,
             "p".into(),
-            FunctionSpec { name: "f".into(), shape: Shape::Packed, signature: None, doc: None },
+            FunctionSpec { name: "f".into(), shape: Shape::Msgpack, signature: None, doc: None },
             0,
         )
     }
@@ -203,4 +203,37 @@ mod tests {
         let e = c.interrupt().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(e, "cancelled (reload)");
     }
+}
+
+/// Where finished jobs and progress reports wait for the editor's thread,
+/// which polls without taking a lock ([`Events::waiting`]) and never waits
+/// for a lock a job holds for long.
+#[derive(Debug, Default)]
+pub struct Events {
+    queue: Mutex<std::collections::VecDeque<Event>>,
+    /// Events are waiting.
+    pending: AtomicBool,
+}
+
+impl Events {
+    pub fn emit(&self, event: Event) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push_back(event);
+        self.pending.store(true, Ordering::Release);
+    }
+
+    pub fn waiting(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    pub fn take(&self) -> std::collections::VecDeque<Event> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut *queue)
+    }
+}
+
+/// The events of this process's jobs, from any thread.
+pub fn events() -> &'static Events {
+    static EVENTS: OnceLock<Events> = OnceLock::new();
+    EVENTS.get_or_init(Events::default)
 }

@@ -11,16 +11,17 @@ use std::time::Duration;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::instance::Instance;
-use super::job::{Control, Event, Queued, Status};
 use crate::codec::Format;
 use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::job::{Control, Event, Queued, Status};
 use crate::lifecycle;
-use crate::runtime::Runtime;
-use crate::state::{Abi, Shape};
+use crate::limits::Limits;
+use crate::shape::{Abi, Shape};
+use crate::workers::instance::Instance;
 
 /// How long an owner's `cancel()` lets a job stop by itself.
-const OWNER_GRACE: Duration = super::job::CANCEL_GRACE;
+const OWNER_GRACE: Duration = crate::job::CANCEL_GRACE;
 
 /// How long exit waits for the threads.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
@@ -42,7 +43,7 @@ thread_local! {
 }
 
 /// Adds `worker`, `spawn` and `jobs` to the module table.
-pub fn install(rt: &'static Runtime, lua: &Lua, module: &Table) -> Result<()> {
+pub fn install(rt: &'static Host, lua: &Lua, module: &Table) -> Result<()> {
     let raw = lua.create_table()?;
     let pair = |lua: &Lua, r: Result<Value>| -> mlua::Result<(bool, Value)> {
         match r {
@@ -78,7 +79,7 @@ pub fn install(rt: &'static Runtime, lua: &Lua, module: &Table) -> Result<()> {
     raw.set(
         "close",
         lua.create_function(|_, id: u64| {
-            if let Some(pool) = super::pool_if_running()
+            if let Some(pool) = crate::workers::pool_if_running()
                 && let Some(instance) = pool.instance(id)
             {
                 pool.close(&instance, OWNER_GRACE, "the worker was closed");
@@ -92,12 +93,15 @@ pub fn install(rt: &'static Runtime, lua: &Lua, module: &Table) -> Result<()> {
             Ok(LIVE.with_borrow(|live| live.get(&id).map(|j| j.control.status().as_str())))
         })?,
     )?;
-    raw.set("pending", lua.create_function(|_, ()| Ok(super::pool_if_running().is_some_and(|p| p.has_events())))?)?;
+    raw.set(
+        "pending",
+        lua.create_function(|_, ()| Ok(crate::workers::pool_if_running().is_some_and(|p| p.has_events())))?,
+    )?;
     raw.set("poll", lua.create_function(move |lua, ()| poll(rt, lua))?)?;
     raw.set("info", lua.create_function(|lua, ()| info(lua))?)?;
     raw.set(
         "shutdown",
-        lua.create_function(|_, ()| Ok(super::pool_if_running().map_or(0, |pool| pool.shutdown(EXIT_WAIT))))?,
+        lua.create_function(|_, ()| Ok(crate::workers::pool_if_running().map_or(0, |pool| pool.shutdown(EXIT_WAIT))))?,
     )?;
     let chunk: Function = lua.load(include_str!("workers.lua")).set_name("=wasm_nvim/workers.lua").into_function()?;
     let api: Table = chunk.call(raw)?;
@@ -108,40 +112,41 @@ pub fn install(rt: &'static Runtime, lua: &Lua, module: &Table) -> Result<()> {
 }
 
 /// Opens a worker of plugin `name` (loading the plugin if needed).
-fn open(rt: &'static Runtime, lua: &Lua, name: &str, one_shot: bool) -> Result<u64> {
-    if !rt.set_up.get() {
+fn open(rt: &'static Host, lua: &Lua, name: &str, one_shot: bool) -> Result<u64> {
+    if !rt.is_set_up() {
         lifecycle::setup(rt, lua, Value::Nil)?;
     }
     if lifecycle::load(rt, lua, name)?.is_none() {
         return Err(Error::load(format!("no plugin named '{name}'")));
     }
-    let plugin = rt.plugin(name).ok_or_else(|| Error::load(format!("plugin '{name}' is not loaded")))?;
-    let config = rt.options.borrow().workers.clone();
-    let mut limits = plugin.limits.clone();
+    let plugin = crate::registry::plugin(name).ok_or_else(|| Error::load(format!("plugin '{name}' is not loaded")))?;
+    let config = rt.setup().options.workers.clone();
+    let mut limits = Limits::clone(&plugin.limits);
     if let Some(mb) = config.memory_mb {
         limits.memory = usize::try_from(mb).unwrap_or(usize::MAX).saturating_mul(1 << 20);
     }
-    let pool = super::pool(config.threads(), || rt.nvim.api.iter().map(|f| f.name.clone()).collect());
+    let pool = crate::workers::pool(config.threads(), || rt.nvim.api.iter().map(|f| f.name.clone()).collect());
     let id = next_id();
-    let instance = Instance::new(id, plugin.name.clone(), plugin.key, plugin.instance_pre()?, limits, one_shot);
+    let instance =
+        Instance::new(id, plugin.name.clone(), plugin.key, plugin.instance_pre()?, Arc::new(limits), one_shot);
     pool.add(Arc::new(instance))?;
     Ok(id)
 }
 
 /// `submit(worker, function, timeout_ms, args...)`: encodes the arguments
 /// and queues the job.
-fn submit(rt: &'static Runtime, args: &[Value]) -> Result<u64> {
+fn submit(rt: &'static Host, args: &[Value]) -> Result<u64> {
     let (worker, function, timeout) = match args {
         [Value::Integer(w), Value::String(f), timeout, ..] => (*w as u64, f.to_string_lossy(), timeout),
         [Value::Number(w), Value::String(f), timeout, ..] => (*w as u64, f.to_string_lossy(), timeout),
         _ => return Err(Error::internal("submit(worker, function, timeout_ms, ...)")),
     };
     let call_args = &args[3..];
-    let pool = super::pool_if_running().ok_or_else(|| Error::internal("no worker pool"))?;
+    let pool = crate::workers::pool_if_running().ok_or_else(|| Error::internal("no worker pool"))?;
     let instance = pool.instance(worker).ok_or_else(|| {
         Error::new(crate::error::Kind::Cancelled, "the worker is closed (or its plugin was reloaded)")
     })?;
-    let plugin = rt.plugin_by_key(instance.key).ok_or_else(|| {
+    let plugin = crate::registry::by_key(instance.key).ok_or_else(|| {
         Error::new(
             crate::error::Kind::Cancelled,
             format!("plugin '{}' was reloaded: open a new worker", instance.plugin),
@@ -162,7 +167,7 @@ fn submit(rt: &'static Runtime, args: &[Value]) -> Result<u64> {
             .codec
             .encode(&rt.nvim.lua, Format::Json, call_args.first().unwrap_or(&Value::Nil))
             .map_err(|e| context(e.context("argument")))?,
-        Shape::Packed => {
+        Shape::Msgpack => {
             let mut bytes = Vec::new();
             if !call_args.is_empty() {
                 bytes = rt
@@ -178,7 +183,7 @@ fn submit(rt: &'static Runtime, args: &[Value]) -> Result<u64> {
         Value::Integer(0) => None,
         Value::Integer(ms) if *ms > 0 => Some(Duration::from_millis(*ms as u64)),
         Value::Number(ms) if *ms >= 1.0 => Some(Duration::from_millis(*ms as u64)),
-        _ => rt.options.borrow().workers.job_timeout(),
+        _ => rt.setup().options.workers.job_timeout(),
     };
     let id = next_id();
     let control = Arc::new(Control::new(id, plugin.name.clone(), spec, rt.nvim.version.packed()));
@@ -193,9 +198,9 @@ fn submit(rt: &'static Runtime, args: &[Value]) -> Result<u64> {
 
 /// The events since the last poll, as `{ id, done, ok, value | err }` and
 /// `{ id, progress }` tables, decoded on the editor's thread.
-fn poll(rt: &'static Runtime, lua: &Lua) -> mlua::Result<Table> {
+fn poll(rt: &'static Host, lua: &Lua) -> mlua::Result<Table> {
     let out = lua.create_table()?;
-    let Some(pool) = super::pool_if_running() else { return Ok(out) };
+    let Some(pool) = crate::workers::pool_if_running() else { return Ok(out) };
     for event in pool.take_events() {
         let t = lua.create_table()?;
         match event {
@@ -252,8 +257,11 @@ fn poll(rt: &'static Runtime, lua: &Lua) -> mlua::Result<Table> {
 fn info(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let workers = lua.create_table()?;
-    let Some(pool) = super::pool_if_running() else {
-        t.set("threads", lua.create_table_from([("size", super::pool::default_size()), ("live", 0), ("idle", 0)])?)?;
+    let Some(pool) = crate::workers::pool_if_running() else {
+        t.set(
+            "threads",
+            lua.create_table_from([("size", crate::workers::pool::default_size()), ("live", 0), ("idle", 0)])?,
+        )?;
         t.set("workers", workers)?;
         return Ok(t);
     };

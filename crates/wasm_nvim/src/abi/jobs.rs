@@ -9,18 +9,20 @@
 //! Outside a job (a call on the editor's thread) both return 0 and a
 //! report goes nowhere, so a function works either way.
 
+use wasm_nvim_abi as abi;
 use wasmtime::{Caller, Linker};
 
 use crate::error::Error;
-use crate::state::{HostState, read_bytes};
+use crate::guest::read_bytes;
+use crate::state::HostState;
 
 /// Most bytes of one progress report.
 pub const MAX_PROGRESS: u32 = 1 << 20;
 
 pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
-        "nvim",
-        "job_progress",
+        abi::MSGPACK_MODULE,
+        abi::JOB_PROGRESS_IMPORT,
         |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
             let Some(job) = caller.data().job.clone() else { return Ok(0) };
             if len > MAX_PROGRESS {
@@ -32,15 +34,13 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
             let bytes =
                 read_bytes(&caller, memory, ptr, len).map_err(|e| wasmtime::Error::new(e.context("job_progress")))?;
-            if job.report(bytes)
-                && let Some(pool) = super::pool_if_running()
-            {
-                pool.emit(super::job::Event::Progress(job.clone()));
+            if job.report(bytes) {
+                crate::job::events().emit(crate::job::Event::Progress(job.clone()));
             }
             Ok(i32::from(job.is_cancelled()))
         },
     )?;
-    linker.func_wrap("nvim", "job_cancelled", |caller: Caller<'_, HostState>| -> i32 {
+    linker.func_wrap(abi::MSGPACK_MODULE, abi::JOB_CANCELLED_IMPORT, |caller: Caller<'_, HostState>| -> i32 {
         i32::from(caller.data().job.as_ref().is_some_and(|job| job.is_cancelled()))
     })?;
     Ok(())

@@ -4,6 +4,8 @@
 //! the conversions and the error wording live in one place. The handful of
 //! Lua helpers it needs are compiled once, from `helpers.lua`.
 
+pub mod callbacks;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -11,11 +13,11 @@ use std::ffi::c_int;
 
 use mlua::{Function, Lua, MultiValue, ObjectLike, Table, Value, ffi};
 
-use crate::callbacks::{self, Maker, Resource};
 use crate::codec::msgpack::{self, Handle, Parser};
 use crate::codec::{self, Codec, Format, LuaSink};
 use crate::error::{Error, Result};
 use crate::protected::{error_message, protected, registry_ref};
+use callbacks::{Maker, Resource};
 
 /// One function of `api_info().functions`, resolved once.
 #[derive(Debug)]
@@ -25,12 +27,12 @@ pub struct ApiFunction {
     pub takes_args: bool,
     /// Returns a value: the import is `-> u32`, not void.
     pub returns: bool,
-    /// The result is a handle (or an array of them, `true`): the fast ABI
+    /// The result is a handle (or an array of them, `true`): the msgpack ABI
     /// writes it as Neovim's msgpack extension type.
     pub handle: Option<(Handle, bool)>,
     /// `vim.api[name]`; `None` for RPC-only functions Lua cannot call.
     func: Option<Function>,
-    /// The same function as a registry reference, for the raw C API path.
+    /// The same function as a registry reference, for the Lua C API path.
     func_ref: c_int,
 }
 
@@ -54,11 +56,16 @@ pub struct Version {
 }
 
 impl Version {
-    /// What the fast ABI's `nvim.version` import returns:
+    /// What the msgpack ABI's `nvim.version` import returns:
     /// `major << 48 | minor << 32 | patch << 16 | api_level`, 16 bits each.
     pub fn packed(&self) -> u64 {
-        let field = |n: u32| u64::from(n.min(0xffff));
-        field(self.major) << 48 | field(self.minor) << 32 | field(self.patch) << 16 | field(self.api_level)
+        let field = |n: u32| u16::try_from(n).unwrap_or(u16::MAX);
+        wasm_nvim_abi::pack_version(wasm_nvim_abi::Version {
+            major: field(self.major),
+            minor: field(self.minor),
+            patch: field(self.patch),
+            api_level: field(self.api_level),
+        })
     }
 }
 
@@ -73,7 +80,7 @@ pub struct Nvim {
     api_index: HashMap<String, usize>,
     pub version: Version,
     helpers: Table,
-    /// Lua chunks the fast ABI's `lua` import compiled (registry
+    /// Lua chunks the msgpack ABI's `lua` import compiled (registry
     /// references), by plugin and source text: the chunk's name says which
     /// plugin ran it, so two plugins never share one.
     chunks: RefCell<HashMap<String, HashMap<Vec<u8>, c_int>>>,
@@ -135,11 +142,11 @@ impl Nvim {
         self.api_index(name).and_then(|i| self.api.get(i)).is_some_and(|f| f.func.is_some())
     }
 
-    /// Wraps a raw function returning `(ok, value_or_message)` into one that
+    /// Wraps a function returning `(ok, value_or_message)` into one that
     /// raises a plain string error (mlua would raise a userdata, which Lua
     /// code cannot `:match()` or hand to `vim.notify`).
-    pub fn wrap(&self, raw: Function) -> Result<Function> {
-        Ok(self.helpers.call_function("wrap", raw)?)
+    pub fn wrap(&self, unwrapped: Function) -> Result<Function> {
+        Ok(self.helpers.call_function("wrap", unwrapped)?)
     }
 
     /// A raw function's FFI wrapper (helpers.lua `ffi_wrap`), or `None`
@@ -307,9 +314,9 @@ impl Nvim {
             .collect()
     }
 
-    /// The msgpack arguments of a fast-ABI import as Lua values, their
+    /// The msgpack arguments of a msgpack-ABI import as Lua values, their
     /// callback maps made into functions by `maker`; `None` when they hold
-    /// no callback (the raw C-API path needs no values then).
+    /// no callback (the C API path needs no values then).
     fn callback_args(&self, args: &[u8], maker: &Maker) -> Result<Option<Vec<Value>>> {
         let functions = self.callbacks(Format::Msgpack, args, maker)?;
         if functions.is_empty() {
@@ -321,9 +328,9 @@ impl Nvim {
         }
     }
 
-    /// `nvim.<api function>` of the fast ABI: calls API function `index`
+    /// `nvim.<api function>` of the msgpack ABI: calls API function `index`
     /// with a msgpack array of arguments and appends the msgpack result to
-    /// `out`. Without callbacks it stays on the raw C API; with them it
+    /// `out`. Without callbacks it stays on the Lua C API; with them it
     /// goes through `call_api_values`, which tracks what they register.
     pub fn call_api_msgpack(
         &self,
@@ -338,14 +345,14 @@ impl Nvim {
             self.codec.encode_result(&self.lua, &result, api.handle, out)?;
             return Ok(registered);
         }
-        self.call_raw(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
+        self.call_on_stack(api.func_ref, args, if api.returns { Some(api.handle) } else { None }, out)?;
         Ok(None)
     }
 
     /// Calls the function under registry reference `func` with a msgpack
     /// array of arguments, all on the raw C API; appends its first result
     /// (`Some(handle type)`) or nothing (`None`) to `out`.
-    fn call_raw(
+    fn call_on_stack(
         &self,
         func: c_int,
         args: &[u8],
@@ -391,7 +398,7 @@ impl Nvim {
         })
     }
 
-    /// The fast ABI's `lua` import: runs a chunk (compiled once per source
+    /// The msgpack ABI's `lua` import: runs a chunk (compiled once per source
     /// text) with a msgpack array of arguments as its `...`; appends its
     /// first result to `out`.
     pub fn run_chunk_msgpack(
@@ -404,7 +411,7 @@ impl Nvim {
     ) -> Result<()> {
         let func = self.chunk(plugin, code)?;
         let Some(values) = self.callback_args(args, maker)? else {
-            return self.call_raw(func, args, Some(None), out);
+            return self.call_on_stack(func, args, Some(None), out);
         };
         // SAFETY: pushes the chunk, which exec_raw returns.
         let f: Function = unsafe {
@@ -479,4 +486,13 @@ pub enum Level {
     Info = 2,
     Warn = 3,
     Error = 4,
+}
+
+/// What a function given to [`Nvim::wrap`] returns: `(true, value)`, or
+/// `(false, message)`, which the wrapper raises as a plain string error.
+pub fn wrap_result(lua: &Lua, result: std::result::Result<Value, String>) -> mlua::Result<(bool, Value)> {
+    match result {
+        Ok(v) => Ok((true, v)),
+        Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
+    }
 }

@@ -1,4 +1,4 @@
-//! The imports of the fast ABI, module `"nvim"`: binary-safe msgpack in the
+//! The imports of the msgpack ABI, module `"nvim"`: binary-safe msgpack in the
 //! guest's own memory, no value table, and errors the guest can handle.
 //!
 //! - `nvim.<api function>(args_ptr, args_len) -> i64` for every function of
@@ -17,21 +17,23 @@
 //!   `major << 48 | minor << 32 | patch << 16 | api_level`.
 //!
 //! Inside arguments, `{"__wasm_callback": "<export>"}` maps become Lua
-//! functions (see `callbacks.rs`); Buffer, Window and Tabpage results are
+//! functions (see `nvim/callbacks.rs`); Buffer, Window and Tabpage results are
 //! Neovim's extension types 0, 1, 2.
 
+use wasm_nvim_abi as abi;
 use wasmtime::{Caller, FuncType, Linker, ValType};
 
 use super::seed::api_name;
-use crate::callbacks::Maker;
 use crate::error::{Error, Kind, Result};
-use crate::runtime::Runtime;
-use crate::state::{HostState, Packed, read_bytes};
+use crate::guest::{Packed, read_bytes};
+use crate::host::{self, Host};
+use crate::nvim::callbacks::Maker;
+use crate::state::HostState;
 
-/// The import module name of the fast ABI.
-pub const MODULE: &str = "nvim";
+/// The import module name of the msgpack ABI.
+pub const MODULE: &str = abi::MSGPACK_MODULE;
 
-/// Whether `ty` is the type of a fast-ABI API import, `(i32, i32) -> i64`.
+/// Whether `ty` is the type of a msgpack-ABI API import, `(i32, i32) -> i64`.
 pub fn is_api_type(ty: &FuncType) -> bool {
     let params: Vec<ValType> = ty.params().collect();
     let results: Vec<ValType> = ty.results().collect();
@@ -73,10 +75,14 @@ pub fn define_unavailable(linker: &mut Linker<HostState>, name: &str, why: Error
 /// `why` (the plugin may not run Lua). The linker must allow shadowing.
 pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Result<()> {
     let why = why.clone();
-    linker.func_wrap(MODULE, "lua", move |mut caller: Caller<'_, HostState>, _: u32, _: u32, _: u32, _: u32| {
-        call(&mut caller, "lua", &|_, _, _| Err(why.clone().context("lua")))
-            .map_err(|e| wasmtime::Error::new(e.context("lua")))
-    })?;
+    linker.func_wrap(
+        MODULE,
+        abi::LUA_IMPORT,
+        move |mut caller: Caller<'_, HostState>, _: u32, _: u32, _: u32, _: u32| {
+            call(&mut caller, "lua", &|_, _, _| Err(why.clone().context("lua")))
+                .map_err(|e| wasmtime::Error::new(e.context("lua")))
+        },
+    )?;
     Ok(())
 }
 
@@ -86,7 +92,7 @@ pub fn withhold_lua(linker: &mut Linker<HostState>, why: &Error) -> wasmtime::Re
 pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         MODULE,
-        "lua",
+        abi::LUA_IMPORT,
         |mut caller: Caller<'_, HostState>, code_ptr: u32, code_len: u32, ptr: u32, len: u32| {
             let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
             let read = |caller: &Caller<'_, HostState>, p, n| {
@@ -102,34 +108,38 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     )?;
     // A Rust SDK plugin's panic hook calls this before the trap: the message
     // goes into the error the user sees.
-    linker.func_wrap(MODULE, "panic", |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
+    linker.func_wrap(MODULE, abi::PANIC_IMPORT, |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| {
         let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
         let text = read_bytes(&caller, memory, ptr, len.min(64 * 1024)).map_err(wasmtime::Error::new)?;
         caller.data_mut().panic = Some(String::from_utf8_lossy(&text).into_owned());
         Ok(())
     })?;
-    linker.func_wrap(MODULE, "has", |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
-        if caller.data().job.is_some() {
-            return Ok(0); // a worker job can call no API function
-        }
-        let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
-        // API names are short; a longer one is no API function
-        let name =
-            read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
-        let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
-        Ok(i32::from(len <= 256 && std::str::from_utf8(&name).is_ok_and(|name| rt.nvim.api_callable(name))))
-    })?;
-    linker.func_wrap(MODULE, "version", |caller: Caller<'_, HostState>| -> wasmtime::Result<i64> {
+    linker.func_wrap(
+        MODULE,
+        abi::HAS_IMPORT,
+        |caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
+            if caller.data().job.is_some() {
+                return Ok(0); // a worker job can call no API function
+            }
+            let memory = caller.data().guest().map_err(wasmtime::Error::new)?.io.memory;
+            // API names are short; a longer one is no API function
+            let name =
+                read_bytes(&caller, memory, ptr, len.min(256)).map_err(|e| wasmtime::Error::new(e.context("has")))?;
+            let rt = crate::host::get().map_err(wasmtime::Error::new)?;
+            Ok(i32::from(len <= 256 && std::str::from_utf8(&name).is_ok_and(|name| rt.nvim.api_callable(name))))
+        },
+    )?;
+    linker.func_wrap(MODULE, abi::VERSION_IMPORT, |caller: Caller<'_, HostState>| -> wasmtime::Result<i64> {
         if let Some(job) = &caller.data().job {
             return Ok(job.nvim_version as i64);
         }
-        let rt = crate::runtime::get().map_err(wasmtime::Error::new)?;
+        let rt = crate::host::get().map_err(wasmtime::Error::new)?;
         Ok(rt.nvim.version.packed() as i64)
     })?;
     Ok(())
 }
 
-type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + 'a;
+type Body<'a> = dyn Fn(&'static Host, &Maker, &mut Vec<u8>) -> Result<()> + 'a;
 
 /// Runs `body` (Lua, with the caller published for re-entrant calls; `name`
 /// is the import, for a worker job's refusal), and
@@ -138,13 +148,14 @@ type Body<'a> = dyn Fn(&'static Runtime, &Maker, &mut Vec<u8>) -> Result<()> + '
 /// `alloc`) traps.
 fn call(caller: &mut Caller<'_, HostState>, name: &str, body: &Body<'_>) -> Result<u64> {
     let guest = caller.data().guest()?.io;
-    let maker = Maker::new(caller.data().key, caller.data().plugin.clone());
+    let maker =
+        Maker::new(caller.data().key, caller.data().plugin.clone(), host::get().ok().and_then(|h| h.dispatch()));
     let mut out = std::mem::take(&mut caller.data_mut().scratch);
     out.clear();
     let outcome = match &caller.data().job {
         // a worker job: an error value naming the import, plugin, function and why
         Some(job) => Err(job.refuse_neovim().context(name)),
-        None => super::seed::run_lua(caller, |rt| body(rt, &maker, &mut out)),
+        None => super::run_lua(caller, |rt| body(rt, &maker, &mut out)),
     };
     let error = match outcome {
         Ok(()) => false,
@@ -157,7 +168,7 @@ fn call(caller: &mut Caller<'_, HostState>, name: &str, body: &Body<'_>) -> Resu
     };
     let len = u32::try_from(out.len())
         .ok()
-        .filter(|&n| n <= 0x7fff_ffff)
+        .filter(|&n| n <= abi::PACKED_MAX_LEN)
         .ok_or_else(|| Error::limit("a result of 2 GiB or more"))?;
     let given = guest.give(&mut *caller, &out);
     caller.data_mut().scratch = out;

@@ -5,37 +5,40 @@
 
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use mlua::{Lua, Table, Value};
 
 use crate::error::{Error, Result};
+use crate::host::{Host, Setup};
 use crate::identity::{self, Owners};
-use crate::module;
+use crate::limits::Limits;
 use crate::options::Options;
 use crate::plugin::Plugin;
-use crate::registry::{self, Candidate, Entry, Found, State};
-use crate::runtime::Runtime;
+use crate::registry::{self, Candidate, Entry, Found, LoadState};
+
+pub mod table;
 
 /// `setup(opts)`: validates the options, discovers every `wasm/*.wasm` on
 /// the runtimepath, forgets (and releases) the plugins of the previous
 /// setup, and loads the new ones now (`lazy = false`) or on first use.
-pub fn setup(rt: &'static Runtime, lua: &Lua, opts: Value) -> Result<()> {
+pub fn setup(rt: &'static Host, lua: &Lua, opts: Value) -> Result<()> {
     setup_keeping(rt, lua, opts, &[])
 }
 
 /// `setup()`, except that the callbacks of the plugins in `keep` whose file
 /// is still found are not released (a reload replaces them in place).
-fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin>]) -> Result<()> {
-    rt.set_up.set(true);
-    *rt.last_opts.borrow_mut() = opts.clone();
+fn setup_keeping(rt: &'static Host, lua: &Lua, opts: Value, keep: &[Rc<Plugin>]) -> Result<()> {
+    rt.start_setup();
+    let given = opts.clone();
     let mut warnings = Vec::new();
     let opts = Options::parse(opts, &mut warnings)?;
+    let cache_dir = if opts.cache { Some(rt.nvim.cache_dir()?) } else { None };
+    rt.replace_setup(Setup { given: Some(given), options: opts.clone(), cache_dir });
     for w in warnings {
         rt.warn(&format!("wasm_nvim.setup: {w}"));
     }
-    rt.debug.set(opts.debug);
-    rt.set_cache_dir(if opts.cache { Some(rt.nvim.cache_dir()?) } else { None });
     let data_root = rt.nvim.data_root()?;
     let files = rt.nvim.runtime_wasm_files()?;
     rt.log(|| format!("found {} wasm file(s) on the runtimepath", files.len()));
@@ -60,7 +63,6 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
             Found::BadName { path, why } => rt.warn(&format!("wasm_nvim: skipping {}: {why}", path.display())),
         }
     }
-    *rt.shadowed.borrow_mut() = shadowed;
     if let Err(e) = owners.save() {
         rt.warn(&format!(
             "wasm_nvim: cannot record which file plugin settings belong to in {}: {e}",
@@ -69,9 +71,11 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
     }
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let lazy = opts.lazy;
-    *rt.options.borrow_mut() = opts;
-    let old = rt.registry.borrow_mut().replace(entries);
-    if let Some(table) = rt.module.borrow().as_ref() {
+    let old = registry::with_mut(|r| {
+        r.shadowed = shadowed;
+        r.replace(entries)
+    });
+    if let Some(table) = rt.module() {
         for plugin in &old {
             table.raw_set(&*plugin.name, Value::Nil)?;
         }
@@ -79,7 +83,7 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
     for plugin in old {
         let kept = keep.iter().any(|k| k.key == plugin.key) && names.iter().any(|n| **n == *plugin.name);
         if !kept {
-            plugin.retire();
+            retire(&plugin);
             rt.release(plugin.key);
         }
     }
@@ -96,7 +100,7 @@ fn setup_keeping(rt: &'static Runtime, lua: &Lua, opts: Value, keep: &[Rc<Plugin
 
 /// A plugin to load on first use, with its settings if they belong to
 /// its file (see `identity.rs`), else the defaults.
-fn pending(rt: &Runtime, opts: &Options, owners: &mut Owners, c: Candidate, data_root: &Path) -> Entry {
+fn pending(rt: &Host, opts: &Options, owners: &mut Owners, c: Candidate, data_root: &Path) -> Entry {
     let limits = match owners.claim(opts, &c.name, &c.path) {
         Ok(()) => opts.limits_for(&c.name, data_root),
         Err(warning) => {
@@ -104,27 +108,29 @@ fn pending(rt: &Runtime, opts: &Options, owners: &mut Owners, c: Candidate, data
             opts.limits_for_stranger(&c.name)
         }
     };
-    Entry { limits, name: c.name, path: c.path, state: State::Pending, load_ms: None }
+    Entry { limits: Arc::new(limits), name: c.name, path: c.path, state: LoadState::Pending, load_ms: None }
 }
 
 /// Adds the plugins whose directories joined the runtimepath since
 /// `setup()` (a plugin manager loading one on demand, `:packadd`), so they
 /// work without another `setup()`. Plugins already known are untouched.
-pub fn discover_added(rt: &'static Runtime) -> Result<()> {
-    if !rt.set_up.get() {
+pub fn discover_added(rt: &'static Host) -> Result<()> {
+    if !rt.is_set_up() {
         return Ok(());
     }
     let files = rt.nvim.runtime_wasm_files()?;
     let added: Vec<Candidate> = {
-        let opts = rt.options.borrow();
-        let registry = rt.registry.borrow();
-        registry::discover(&files)
-            .into_iter()
-            .filter_map(|found| match found {
-                Found::Load(c) if registry.entry(&c.name).is_none() && opts.plugin(&c.name).enabled => Some(c),
-                _ => None,
-            })
-            .collect()
+        let setup = rt.setup();
+        let opts = &setup.options;
+        registry::with(|registry| {
+            registry::discover(&files)
+                .into_iter()
+                .filter_map(|found| match found {
+                    Found::Load(c) if registry.entry(&c.name).is_none() && opts.plugin(&c.name).enabled => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
     };
     if added.is_empty() {
         return Ok(()); // the usual case: nothing new, no more work
@@ -134,9 +140,9 @@ pub fn discover_added(rt: &'static Runtime) -> Result<()> {
     for c in added {
         // logged with no borrow held: logging runs Lua (vim.notify)
         rt.log(|| format!("found '{}' ({}) after setup()", c.name, c.path.display()));
-        let opts = rt.options.borrow().clone();
+        let opts = rt.setup().options.clone();
         let entry = pending(rt, &opts, &mut owners, c, &data_root);
-        rt.registry.borrow_mut().add(entry);
+        registry::with_mut(|r| r.add(entry));
     }
     let _ = owners.save();
     Ok(())
@@ -145,46 +151,48 @@ pub fn discover_added(rt: &'static Runtime) -> Result<()> {
 /// Loads plugin `name` if it is not loaded yet and puts its table into the
 /// module; returns the table, or `None` for a name that is no plugin (after
 /// looking for plugins added to the runtimepath since `setup()`).
-pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>> {
-    if rt.registry.borrow().entry(name).is_none() {
+pub fn load(rt: &'static Host, lua: &Lua, name: &str) -> Result<Option<Table>> {
+    if registry::with(|r| r.entry(name).is_none()) {
         discover_added(rt)?;
     }
-    let (path, limits) = {
-        let mut registry = rt.registry.borrow_mut();
+    let next = registry::with_mut(|registry| {
         let Some(entry) = registry.entry_mut(name) else { return Ok(None) };
         match &entry.state {
-            State::Pending => {
-                entry.state = State::Loading;
-                (entry.path.clone(), entry.limits.clone())
+            LoadState::Pending => {
+                entry.state = LoadState::Loading;
+                Ok(Some((entry.path.clone(), entry.limits.clone())))
             }
-            State::Loaded(_) => {
-                drop(registry);
-                return Ok(module_field(rt, name));
-            }
-            State::Failed(e) => return Err(e.clone()),
-            State::Loading => {
-                return Err(Error::load(format!("plugin '{name}' used itself while it was loading")));
-            }
+            LoadState::Loaded(_) => Ok(None),
+            LoadState::Failed(e) => Err(e.clone()),
+            LoadState::Loading => Err(Error::load(format!("plugin '{name}' used itself while it was loading"))),
         }
+    })?;
+    let Some((path, limits)) = next else {
+        return Ok(module_field(rt, name)); // loaded already, or no plugin
     };
     let started = Instant::now();
     let loaded = Plugin::load(rt, name, &path, limits).map(Rc::new);
     let ms = started.elapsed().as_secs_f64() * 1e3;
     let table = match &loaded {
-        Ok(plugin) => Some(module::plugin_table(rt, lua, plugin)?),
+        Ok(plugin) => Some(table::plugin_table(rt, lua, plugin)?),
         Err(_) => None,
     };
-    let mut registry = rt.registry.borrow_mut();
-    let Some(entry) = registry.entry_mut(name).filter(|e| matches!(e.state, State::Loading)) else {
+    let placed = registry::with_mut(|registry| {
+        let entry = registry.entry_mut(name).filter(|e| matches!(e.state, LoadState::Loading))?;
+        entry.load_ms = Some(ms);
+        entry.state = match &loaded {
+            Ok(plugin) => LoadState::Loaded(Rc::clone(plugin)),
+            Err(e) => LoadState::Failed(e.clone().context(format!("plugin '{name}' ({})", path.display()))),
+        };
+        Some(())
+    });
+    if placed.is_none() {
         // a setup() ran meanwhile: this load is of the old generation
         return Ok(None);
-    };
-    entry.load_ms = Some(ms);
+    }
     match loaded {
         Ok(plugin) => {
-            entry.state = State::Loaded(Rc::clone(&plugin));
-            drop(registry);
-            if let (Some(module), Some(table)) = (rt.module.borrow().as_ref(), &table) {
+            if let (Some(module), Some(table)) = (rt.module(), &table) {
                 module.raw_set(name, table.clone())?;
             }
             // logged once the plugin is in place and no registry borrow is
@@ -204,16 +212,14 @@ pub fn load(rt: &'static Runtime, lua: &Lua, name: &str) -> Result<Option<Table>
         }
         Err(e) => {
             let e = e.context(format!("plugin '{name}' ({})", path.display()));
-            entry.state = State::Failed(e.clone());
-            drop(registry);
             rt.journal(name, "load failed", &e.to_string());
             Err(e)
         }
     }
 }
 
-fn module_field(rt: &Runtime, name: &str) -> Option<Table> {
-    rt.module.borrow().as_ref().and_then(|m| m.raw_get::<Option<Table>>(name).ok().flatten())
+fn module_field(rt: &Host, name: &str) -> Option<Table> {
+    rt.module().and_then(|m| m.raw_get::<Option<Table>>(name).ok().flatten())
 }
 
 /// `reload(name)` (`:Wasm reload {name}`): loads plugin `name` afresh
@@ -224,19 +230,18 @@ fn module_field(rt: &Runtime, name: &str) -> Option<Table> {
 /// is gone are dropped with a notice. The new instance starts with fresh
 /// state, as after a trap. A failed reload keeps the old version and goes
 /// into `:Wasm log`. Without a name: every plugin (see [`reload_all`]).
-pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()> {
+pub fn reload(rt: &'static Host, lua: &Lua, name: Option<&str>) -> Result<()> {
     let Some(name) = name else {
         return reload_all(rt, lua);
     };
-    let (path, limits, old) = {
-        let registry = rt.registry.borrow();
+    let (path, limits, old) = registry::with(|registry| {
         let entry = registry.entry(name).ok_or_else(|| Error::load(format!("no plugin named '{name}'")))?;
         let old = match &entry.state {
-            State::Loaded(p) => Some(Rc::clone(p)),
+            LoadState::Loaded(p) => Some(Rc::clone(p)),
             _ => None,
         };
-        (entry.path.clone(), entry.limits.clone(), old)
-    };
+        Ok::<_, Error>((entry.path.clone(), entry.limits.clone(), old))
+    })?;
     replace(rt, lua, name, &path, limits, old.as_ref())
         .inspect_err(|e| rt.journal(name, "reload failed", &e.to_string()))
 }
@@ -244,11 +249,11 @@ pub fn reload(rt: &'static Runtime, lua: &Lua, name: Option<&str>) -> Result<()>
 /// Loads `name` from `path` in place of `old` (keeping its key and
 /// callbacks), or afresh when it was not loaded.
 fn replace(
-    rt: &'static Runtime,
+    rt: &'static Host,
     lua: &Lua,
     name: &str,
     path: &Path,
-    limits: crate::limits::Limits,
+    limits: Arc<Limits>,
     old: Option<&Rc<Plugin>>,
 ) -> Result<()> {
     if old.is_some_and(|p| p.is_running()) {
@@ -262,21 +267,22 @@ fn replace(
         None => Plugin::load(rt, name, path, limits),
     };
     let plugin = Rc::new(loaded.map_err(|e| e.context(format!("reloading '{name}'")))?);
-    let table = module::plugin_table(rt, lua, &plugin)?;
+    let table = table::plugin_table(rt, lua, &plugin)?;
     let dropped = rt.rebind(plugin.key, |export| plugin.target(export).is_ok());
-    if let Some(entry) = rt.registry.borrow_mut().entry_mut(name) {
-        entry.path = path.to_owned();
-        entry.state = State::Loaded(Rc::clone(&plugin));
-        entry.load_ms = Some(started.elapsed().as_secs_f64() * 1e3);
-    }
-    if let Some(module) = rt.module.borrow().as_ref() {
+    registry::with_mut(|r| {
+        if let Some(entry) = r.entry_mut(name) {
+            entry.path = path.to_owned();
+            entry.state = LoadState::Loaded(Rc::clone(&plugin));
+            entry.load_ms = Some(started.elapsed().as_secs_f64() * 1e3);
+        }
+    });
+    if let Some(module) = rt.module() {
         module.raw_set(name, table)?;
     }
     if let Some(old) = old {
         // its key and callbacks now belong to the new plugin: its instance,
         // code and worker jobs go
-        old.retire();
-        crate::workers::release(old.key);
+        retire(old);
     }
     rt.journal(name, "reloaded", &path.display().to_string());
     for what in dropped {
@@ -291,21 +297,24 @@ fn replace(
 /// its callbacks keep working. Plugins whose file is gone are released;
 /// one that fails to reload keeps its old version (and the error is in
 /// `:Wasm log`).
-fn reload_all(rt: &'static Runtime, lua: &Lua) -> Result<()> {
-    let loaded: Vec<Rc<Plugin>> = rt.registry.borrow().loaded().collect();
-    let opts = rt.last_opts.borrow().clone();
+fn reload_all(rt: &'static Host, lua: &Lua) -> Result<()> {
+    let loaded: Vec<Rc<Plugin>> = registry::with(|r| r.loaded().collect());
+    let opts = rt.setup().given.clone().unwrap_or(Value::Nil);
     setup_keeping(rt, lua, opts, &loaded)?;
     for old in loaded {
         let name = old.name.to_string();
-        let Some((path, limits)) = rt.registry.borrow().entry(&name).map(|e| (e.path.clone(), e.limits.clone())) else {
+        let Some((path, limits)) = registry::with(|r| r.entry(&name).map(|e| (e.path.clone(), e.limits.clone())))
+        else {
             continue; // its file is gone: released by setup
         };
         if let Err(e) = replace(rt, lua, &name, &path, limits, Some(&old)) {
             // keep the old version working
-            if let Some(entry) = rt.registry.borrow_mut().entry_mut(&name) {
-                entry.state = State::Loaded(Rc::clone(&old));
-            }
-            if let (Some(module), Ok(table)) = (rt.module.borrow().as_ref(), module::plugin_table(rt, lua, &old)) {
+            registry::with_mut(|r| {
+                if let Some(entry) = r.entry_mut(&name) {
+                    entry.state = LoadState::Loaded(Rc::clone(&old));
+                }
+            });
+            if let (Some(module), Ok(table)) = (rt.module(), table::plugin_table(rt, lua, &old)) {
                 module.raw_set(&*name, table)?;
             }
             rt.journal(&name, "reload failed", &e.to_string());
@@ -313,4 +322,11 @@ fn reload_all(rt: &'static Runtime, lua: &Lua) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A plugin replaced by a reload or `setup()`: its instance and code go at
+/// once (`Plugin::retire`), and so do its worker jobs.
+fn retire(plugin: &Plugin) {
+    plugin.retire();
+    crate::workers::release(plugin.key);
 }
