@@ -47,6 +47,9 @@ pub mod msgpack;
 
 use std::ffi::{c_char, c_int};
 use std::fmt;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use mlua::ffi::{self, lua_State};
 use mlua::{AnyUserData, Lua, Table, Value};
@@ -468,10 +471,17 @@ impl Sink for Callbacks {
 
 /// The export names of the callback maps in `bytes`, in order (none
 /// without the key's text in them, which is checked first).
+#[inline]
 pub fn callback_names(format: Format, bytes: &[u8]) -> Result<Vec<String>> {
-    let key_text = memchr::memmem::find(bytes, CALLBACK_KEY.as_bytes()).is_some();
+    // Most calls have no callback: this runs on every API call, so the
+    // searchers are made once.
+    static KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(CALLBACK_KEY));
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\\u"));
+    if bytes.len() < CALLBACK_KEY.len() {
+        return Ok(Vec::new());
+    }
     // a JSON string may spell the key with escapes
-    if !key_text && (format == Format::Msgpack || memchr::memmem::find(bytes, b"\\u").is_none()) {
+    if KEY.find(bytes).is_none() && (format == Format::Msgpack || ESCAPE.find(bytes).is_none()) {
         return Ok(Vec::new());
     }
     let mut names = Callbacks::default();

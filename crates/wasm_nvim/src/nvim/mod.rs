@@ -307,11 +307,14 @@ impl Nvim {
 
     /// The functions for the callback maps in `bytes`, in order, made by
     /// `maker`.
+    #[inline]
     fn callbacks(&self, format: Format, bytes: &[u8], maker: &Maker) -> Result<Vec<Value>> {
-        codec::callback_names(format, bytes)?
-            .iter()
-            .map(|name| maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e)))
-            .collect()
+        let names = codec::callback_names(format, bytes)?;
+        let mut functions = Vec::with_capacity(names.len());
+        for name in &names {
+            functions.push(maker.make(&self.lua, name).map(Value::Function).map_err(|e| Error::from_lua(&e))?);
+        }
+        Ok(functions)
     }
 
     /// The msgpack arguments of a msgpack-ABI import as Lua values, their
