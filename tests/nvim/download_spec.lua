@@ -12,9 +12,9 @@ end
 local version = dofile(T.root .. '/lua/wasm_nvim/version.lua')
 local target = ({ x64 = 'x86_64', arm64 = 'aarch64' })[jit.arch] .. '-' .. (jit.os == 'OSX' and 'apple-darwin' or 'unknown-linux-gnu')
 local artifact = ('wasm_nvim-%s-%s.so'):format(version, target)
-local home = vim.fn.tempname()
-local site = home .. '/data/nvim/site/pack/plugins/start'
-local repo = site .. '/wasm_nvim'
+local user = T.user_home()
+local home = user.home
+local repo = user.site .. '/wasm_nvim'
 local installed = repo .. '/lua/wasm_nvim.so'
 
 local function read(path)
@@ -31,14 +31,8 @@ local function write(path, data)
   f:close()
 end
 
--- The checkout's tracked files (no library, no target/).
-local files = vim.system({ 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' },
-  { text = true }):wait().stdout
-for file in files:gmatch('[^%z]+') do
-  if vim.uv.fs_stat(T.root .. '/' .. file) then
-    write(repo .. '/' .. file, read(T.root .. '/' .. file))
-  end
-end
+-- The checkout's files (no library, no target/).
+T.copy_checkout(repo)
 
 -- Two release directories: the real one and one with a corrupted library.
 local library = read(T.root .. '/lua/wasm_nvim.so')
@@ -77,13 +71,7 @@ for _, tool in ipairs({ 'curl', 'sha256sum', 'ldd' }) do
     vim.uv.fs_symlink(path, bin .. '/' .. tool)
   end
 end
-local env = {
-  XDG_CONFIG_HOME = home .. '/config',
-  XDG_DATA_HOME = home .. '/data',
-  XDG_STATE_HOME = home .. '/state',
-  XDG_CACHE_HOME = home .. '/cache',
-  PATH = bin,
-}
+local env = vim.tbl_extend('force', user.env, { PATH = bin })
 
 local function build(url, extra)
   local e = vim.tbl_extend('force', env, { WASM_NVIM_DOWNLOAD_URL = url }, extra or {})
