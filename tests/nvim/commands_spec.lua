@@ -173,9 +173,8 @@ T.test('the version check: Lua files of another version are reported with the fi
   local other = vim.fn.tempname()
   vim.fn.mkdir(other .. '/lua/wasm_nvim', 'p')
   vim.fn.writefile({ "return '9.9.9'" }, other .. '/lua/wasm_nvim/version.lua')
-  local r = vim.system({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE',
-    '--cmd', 'set rtp^=' .. other .. ',' .. T.root,
-    '-c', 'lua require("wasm_nvim")', '-c', 'lua vim.wait(50)', '-c', 'qa!' }, { text = true }):wait()
+  local r = T.nvim({ '--cmd', 'set rtp^=' .. other .. ',' .. T.root,
+    '-c', 'lua require("wasm_nvim")', '-c', 'lua vim.wait(50)', '-c', 'qa!' }, { text = true })
   T.contains(r.stderr .. r.stdout, 'the library is version ' .. wasm.version .. ' but the Lua files are 9.9.9',
     'rebuild the library')
 end)

@@ -1,11 +1,7 @@
 -- `make demo` runs scripts/demo.lua; this keeps it working.
 
 T.test('the demo runs every example and prints what each did', function()
-  local run = vim.system({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE', '-l', 'scripts/demo.lua' }, {
-    cwd = T.root,
-    env = { WASM_NVIM_ROOT = T.root },
-    text = true,
-  }):wait()
+  local run = T.nvim({ '-l', 'scripts/demo.lua' }, { cwd = T.root, env = { WASM_NVIM_ROOT = T.root }, text = true })
   T.eq(run.code, 0, run.stderr)
   T.contains(run.stdout, 'loaded 9 plugins', 'worker query "lib" -> crates/wasm_nvim/src/lib.rs (err: nil)', 'wasm.wordcount.stats() -> { blank_lines = 1',
     'after:  { "Apple", "banana", "Cherry", "pear" }', 'wasm.calc.calc("2 * (3 + 4)") -> { value = 14 }',

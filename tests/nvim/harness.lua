@@ -59,6 +59,12 @@ function T.rtp(...)
   end
 end
 
+--- Runs a fresh headless Neovim with no config and no shada (`-u NONE -i
+--- NONE`), then `args`, to its end; returns what vim.system reports.
+function T.nvim(args, opts)
+  return vim.system(vim.list_extend({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE' }, args), opts):wait()
+end
+
 --- A new user's Neovim in a temp dir: `home` holds its XDG directories,
 --- `env` points a child Neovim at them, `site` is its pack/plugins/start/.
 function T.user_home()
