@@ -18,10 +18,9 @@ end
 --- A fresh T. `opts.normalize(s)` rewrites text before T.contains and
 --- T.fails compare it (default: as it is).
 function M.new(opts)
-  local normalize = (opts and opts.normalize)
-    or function(s)
-      return s
-    end
+  local normalize = (opts and opts.normalize) or function(s)
+    return s
+  end
   local T = { tests = {} }
 
   --- Registers a test; they run in order after the spec file has run.

@@ -85,10 +85,9 @@ end
 --- tree's files, tracked or not, minus ignored ones (no library, no
 --- target/). Needs git (Unix-only specs).
 function T.copy_checkout(dest)
-  local files = vim.system(
-    { 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' },
-    { text = true }
-  ):wait().stdout
+  local files = vim
+    .system({ 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' }, { text = true })
+    :wait().stdout
   for file in files:gmatch('[^%z]+') do
     local src, dst = T.root .. '/' .. file, dest .. '/' .. file
     if vim.uv.fs_stat(src) then

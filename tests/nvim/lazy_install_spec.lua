@@ -50,19 +50,27 @@ T.test('install under pack/*/start, build with `nvim -l build.lua`, set up from 
   local run = vim.system({ vim.v.progpath, '--headless', '-c', 'luafile ' .. check }, { env = env, text = true }):wait()
   T.eq(run.code, 0, run.stderr)
   local health, list, help = unpack(vim.split(table.concat(vim.fn.readfile(out), '\n'), '\n----\n', { plain = true }))
-  T.contains(health, 'library ', 'the Lua files match the library', 'calc: seed (JSON) ABI',
-    'sortlines: seed (JSON) ABI', 'wordcount: seed (JSON) ABI')
+  T.contains(
+    health,
+    'library ',
+    'the Lua files match the library',
+    'calc: seed (JSON) ABI',
+    'sortlines: seed (JSON) ABI',
+    'wordcount: seed (JSON) ABI'
+  )
   T.ok(not health:find('ERROR', 1, true), health)
   T.contains(list, 'calc', 'sortlines', 'wordcount')
   T.eq(help, 'wasm_nvim.txt')
 end)
 
 T.test('without cargo, the build step says what to install', function()
-  local r = vim.system({ vim.v.progpath, '-l', 'build.lua' }, {
-    cwd = repo,
-    env = vim.tbl_extend('force', env, { PATH = '/nonexistent' }),
-    text = true,
-  }):wait()
+  local r = vim
+    .system({ vim.v.progpath, '-l', 'build.lua' }, {
+      cwd = repo,
+      env = vim.tbl_extend('force', env, { PATH = '/nonexistent' }),
+      text = true,
+    })
+    :wait()
   T.ok(r.code ~= 0, 'fails')
   T.contains(r.stderr, 'cargo (Rust) is needed to build the library: install it from https://rustup.rs')
 end)
