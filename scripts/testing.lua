@@ -46,13 +46,21 @@ function M.new(opts)
     error({ skip = reason }, 0)
   end
 
+  --- The first of `needles` (plain text) that `s` does not contain.
+  local function missing(s, needles)
+    for _, needle in ipairs(needles) do
+      if not normalize(s):find(normalize(needle), 1, true) then
+        return needle
+      end
+    end
+  end
+
   --- Asserts that `s` contains every plain-text needle.
   function T.contains(s, ...)
     T.ok(type(s) == 'string', 'expected a string, got ' .. type(s))
-    for _, needle in ipairs({ ... }) do
-      if not normalize(s):find(normalize(needle), 1, true) then
-        error(('expected %s to contain %s'):format(show(s), show(needle)), 2)
-      end
+    local needle = missing(s, { ... })
+    if needle then
+      error(('expected %s to contain %s'):format(show(s), show(needle)), 2)
     end
     return s
   end
@@ -67,10 +75,9 @@ function M.new(opts)
     if type(err) ~= 'string' then
       error('expected a string error, got ' .. type(err) .. ': ' .. tostring(err), 2)
     end
-    for _, needle in ipairs(type(needles) == 'table' and needles or { needles }) do
-      if not normalize(err):find(normalize(needle), 1, true) then
-        error(('expected error to contain %s, got %s'):format(show(needle), show(err)), 2)
-      end
+    local needle = missing(err, type(needles) == 'table' and needles or { needles })
+    if needle then
+      error(('expected error to contain %s, got %s'):format(show(needle), show(err)), 2)
     end
     return err
   end
