@@ -29,6 +29,8 @@ lint:
 fmt: deps
 	cargo fmt --all
 	for m in examples/*/Cargo.toml; do cargo fmt --manifest-path "$$m"; done
+	# twice: StyLua 2.6.0 sometimes settles a long call chain only on a second pass
+	git ls-files -z --cached --others --exclude-standard -- '*.lua' | xargs -0 .deps/bin/stylua
 	git ls-files -z --cached --others --exclude-standard -- '*.lua' | xargs -0 .deps/bin/stylua
 
 ## Only the Neovim specs, without rebuilding (SPEC=substring to filter).
