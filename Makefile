@@ -2,7 +2,7 @@
 # Everything they need (Rust wasm targets, Neovim, Zig) is installed into
 # .deps/ by scripts/bootstrap.sh. NVIM=/path/to/nvim picks another Neovim.
 
-.PHONY: all demo test build deps unit spec clean bench new-plugin gen dist wine lint
+.PHONY: all demo test build deps unit spec clean bench new-plugin gen dist wine lint fmt
 
 all: build
 
@@ -24,6 +24,14 @@ deps:
 ## rustfmt, clippy (warnings are errors) and the Lua formatter; part of `make test`.
 lint:
 	bash scripts/lint.sh
+
+## Formats the Rust (rustfmt) and the Lua (StyLua, from .deps/) as lint wants.
+fmt: deps
+	cargo fmt --all
+	for m in examples/*/Cargo.toml; do cargo fmt --manifest-path "$$m"; done
+	# twice: StyLua 2.6.0 sometimes settles a long call chain only on a second pass
+	git ls-files -z --cached --others --exclude-standard -- '*.lua' | xargs -0 .deps/bin/stylua
+	git ls-files -z --cached --others --exclude-standard -- '*.lua' | xargs -0 .deps/bin/stylua
 
 ## Only the Neovim specs, without rebuilding (SPEC=substring to filter).
 spec:

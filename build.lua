@@ -142,8 +142,22 @@ local function fetch(url, out)
   if vim.fn.executable('curl') == 0 then
     return 'curl is not installed'
   end
-  local r = run({ 'curl', '--fail', '--silent', '--show-error', '--location', '--retry', '2',
-    '--connect-timeout', '15', '--max-time', '300', '--output', out, url })
+  local r = run({
+    'curl',
+    '--fail',
+    '--silent',
+    '--show-error',
+    '--location',
+    '--retry',
+    '2',
+    '--connect-timeout',
+    '15',
+    '--max-time',
+    '300',
+    '--output',
+    out,
+    url,
+  })
   if r.code ~= 0 then
     os.remove(out)
     return vim.trim(r.stderr) ~= '' and vim.trim(r.stderr) or ('curl exited with ' .. r.code)
@@ -214,8 +228,12 @@ local function download()
   end
   if actual ~= expected then
     os.remove(tmp)
-    fail(('%s/%s does not match its checksum (SHA-256 %s, expected %s): nothing was installed; '
-      .. 'check WASM_NVIM_DOWNLOAD_URL or build with WASM_NVIM_BUILD=cargo'):format(base, name, actual, expected))
+    fail(
+      (
+        '%s/%s does not match its checksum (SHA-256 %s, expected %s): nothing was installed; '
+        .. 'check WASM_NVIM_DOWNLOAD_URL or build with WASM_NVIM_BUILD=cargo'
+      ):format(base, name, actual, expected)
+    )
   end
   install(tmp)
   return true
@@ -227,9 +245,15 @@ end
 local function check_toolchain(why_not_download)
   local prefix = why_not_download and (why_not_download .. '; building with cargo instead, but ') or ''
   if vim.fn.executable('cargo') == 0 then
-    fail(prefix .. 'cargo (Rust) is needed to build the library: install it from https://rustup.rs '
-      .. ('(Rust %d.%d or newer), then rebuild (`:Lazy build wasm_nvim`, or `nvim -l build.lua` in %s)')
-        :format(RUST_MIN[1], RUST_MIN[2], root))
+    fail(
+      prefix
+        .. 'cargo (Rust) is needed to build the library: install it from https://rustup.rs '
+        .. ('(Rust %d.%d or newer), then rebuild (`:Lazy build wasm_nvim`, or `nvim -l build.lua` in %s)'):format(
+          RUST_MIN[1],
+          RUST_MIN[2],
+          root
+        )
+    )
   end
   local r = run({ 'rustc', '--version' }, { cwd = root })
   local a, b, c = (r.stdout or ''):match('rustc (%d+)%.(%d+)%.(%d+)')
@@ -240,8 +264,16 @@ local function check_toolchain(why_not_download)
   for i = 1, 3 do
     if have[i] ~= RUST_MIN[i] then
       if have[i] < RUST_MIN[i] then
-        fail(('%sRust %d.%d.%d is too old: wasm_nvim needs %d.%d or newer (`rustup update`)')
-          :format(prefix, have[1], have[2], have[3], RUST_MIN[1], RUST_MIN[2]))
+        fail(
+          ('%sRust %d.%d.%d is too old: wasm_nvim needs %d.%d or newer (`rustup update`)'):format(
+            prefix,
+            have[1],
+            have[2],
+            have[3],
+            RUST_MIN[1],
+            RUST_MIN[2]
+          )
+        )
       end
       break
     end

@@ -15,16 +15,23 @@ package.path = vim.env.FZF_NATIVE_LUA .. '/?.lua;' .. package.path
 local wasm = require('wasm_nvim')
 wasm.setup({
   workers = { memory_mb = 1024 },
-  plugins = { finder = { memory_mb = 1024, timeout_ms = 60000 }, finder_simd = { memory_mb = 1024, timeout_ms = 60000 },
-    finder_free = { memory_mb = 1024, timeout_ms = 0 } },
+  plugins = {
+    finder = { memory_mb = 1024, timeout_ms = 60000 },
+    finder_simd = { memory_mb = 1024, timeout_ms = 60000 },
+    finder_free = { memory_mb = 1024, timeout_ms = 0 },
+  },
 })
 local finder = require('wasm_finder')
 local fzf = require('fzf_lib')
 
 local QUERIES = { 'init.lua', 'libc.so', 'usr bin python', 'gtk css', 'zz' }
 local out = { queries = QUERIES, sizes = {}, quality = {} }
-local function now() return vim.uv.hrtime() / 1e6 end
-local function log(...) io.stderr:write(string.format(...), '\n') end
+local function now()
+  return vim.uv.hrtime() / 1e6
+end
+local function log(...)
+  io.stderr:write(string.format(...), '\n')
+end
 local function median(t)
   table.sort(t)
   return t[math.ceil(#t / 2)]
@@ -49,8 +56,15 @@ end
 local function wait_engine(engine)
   -- the load jobs run first; a trivial query waits for them
   local done = false
-  engine:query('', 1, function() done = true end)
-  assert(vim.wait(120000, function() return done end, 1), 'loading timed out')
+  engine:query('', 1, function()
+    done = true
+  end)
+  assert(
+    vim.wait(120000, function()
+      return done
+    end, 1),
+    'loading timed out'
+  )
 end
 
 for _, size in ipairs({ 100000, 'all' }) do
@@ -75,7 +89,7 @@ for _, size in ipairs({ 100000, 'all' }) do
   load_sync('finder_free', text)
   local fzf_slab = fzf.allocate_slab()
   for _, q in ipairs(QUERIES) do
-    local r = { }
+    local r = {}
     row.q[q] = r
     for _, variant in ipairs({ 'finder', 'finder_simd', 'finder_free' }) do
       local ms = {}
@@ -85,7 +99,9 @@ for _, size in ipairs({ 100000, 'all' }) do
         ms[#ms + 1] = now() - t
         r.matched = res.matched
         if variant == 'finder' then
-          r.top_wasm = vim.tbl_map(function(h) return { h.score, h.text } end, vim.list_slice(res.items, 1, 5))
+          r.top_wasm = vim.tbl_map(function(h)
+            return { h.score, h.text }
+          end, vim.list_slice(res.items, 1, 5))
         end
       end
       r[({ finder = 'wasm', finder_simd = 'wasm_simd', finder_free = 'wasm_free' })[variant]] = median(ms)
@@ -103,7 +119,9 @@ for _, size in ipairs({ 100000, 'all' }) do
           matched = matched + 1
           if #best < 10 or s > best[#best][1] then
             best[#best + 1] = { s, items[i] }
-            table.sort(best, function(a, b) return a[1] > b[1] or (a[1] == b[1] and #a[2] < #b[2]) end)
+            table.sort(best, function(a, b)
+              return a[1] > b[1] or (a[1] == b[1] and #a[2] < #b[2])
+            end)
             best[11] = nil
           end
         end
@@ -124,8 +142,16 @@ for _, size in ipairs({ 100000, 'all' }) do
     r.matchfuzzy = median(ms)
     local nat = native[tostring(size)][q]
     r.native = median(vim.deepcopy(nat.ms))
-    log('  %-16s wasm %7.1f  simd %7.1f  no checks %7.1f  fzf-native %7.1f  matchfuzzy %8.1f  native %7.1f ms', q, r.wasm,
-      r.wasm_simd, r.wasm_free, r.fzf_native, r.matchfuzzy, r.native)
+    log(
+      '  %-16s wasm %7.1f  simd %7.1f  no checks %7.1f  fzf-native %7.1f  matchfuzzy %8.1f  native %7.1f ms',
+      q,
+      r.wasm,
+      r.wasm_simd,
+      r.wasm_free,
+      r.fzf_native,
+      r.matchfuzzy,
+      r.native
+    )
   end
   fzf.free_slab(fzf_slab)
   wasm.finder.clear()
@@ -140,15 +166,23 @@ for _, size in ipairs({ 100000, 'all' }) do
     if shards == 1 and size == 'all' then
       local info = engine.shards[1].worker:info()
       local stats
-      engine.shards[1].worker:call('stats', {}, function(_, v) stats = v end):wait()
+      engine.shards[1].worker
+        :call('stats', {}, function(_, v)
+          stats = v
+        end)
+        :wait()
       out.memory = { wasm_memory = info.memory, corpus_bytes = stats[2], text_bytes = #text, items = stats[1] }
     end
     for _, q in ipairs(QUERIES) do
       local ms = {}
       for _ = 1, runs do
         local t, got = now(), nil
-        engine:query(q, 10, function(res) got = res end)
-        assert(vim.wait(120000, function() return got ~= nil end, 1))
+        engine:query(q, 10, function(res)
+          got = res
+        end)
+        assert(vim.wait(120000, function()
+          return got ~= nil
+        end, 1))
         ms[#ms + 1] = now() - t
       end
       row.q[q]['workers' .. shards] = median(ms)
@@ -164,8 +198,12 @@ for _, size in ipairs({ 100000, 'all' }) do
         last = t
       end)
       local t0 = now()
-      engine:query('usr bin python', 10, function(res) got = res end)
-      assert(vim.wait(120000, function() return got ~= nil end, 1))
+      engine:query('usr bin python', 10, function(res)
+        got = res
+      end)
+      assert(vim.wait(120000, function()
+        return got ~= nil
+      end, 1))
       local total = now() - t0
       timer:stop()
       timer:close()
@@ -179,8 +217,12 @@ end
 -- result quality: top 5 side by side (1.6M paths)
 local all = out.sizes[#out.sizes]
 for _, q in ipairs(QUERIES) do
-  out.quality[q] = { wasm = all.q[q].top_wasm, fzf = all.q[q].top_fzf, matched = all.q[q].matched,
-    matched_fzf = all.q[q].matched_fzf }
+  out.quality[q] = {
+    wasm = all.q[q].top_wasm,
+    fzf = all.q[q].top_fzf,
+    matched = all.q[q].matched,
+    matched_fzf = all.q[q].matched_fzf,
+  }
 end
 
 local f = assert(io.open(vim.env.WASM_NVIM_BENCH_OUT, 'w'))

@@ -28,11 +28,26 @@ local wasm = require('wasm_nvim')
 local t0 = vim.uv.hrtime()
 wasm.setup({ lazy = false }) -- load them all now, to list their functions
 local plugins = wasm.plugins()
-say('%s: wasm_nvim %s loaded %d plugins in %.0f ms:', vim.fn.execute('version'):match('NVIM v[^\n]+'), wasm.version,
-  #plugins, (vim.uv.hrtime() - t0) / 1e6)
+say(
+  '%s: wasm_nvim %s loaded %d plugins in %.0f ms:',
+  vim.fn.execute('version'):match('NVIM v[^\n]+'),
+  wasm.version,
+  #plugins,
+  (vim.uv.hrtime() - t0) / 1e6
+)
 for _, p in ipairs(plugins) do
-  say('  %-12s %-4s %s  (%s)', p.name, p.abi or p.state, vim.fn.fnamemodify(p.path, ':~:.'),
-    table.concat(vim.tbl_map(function(f) return f.name end, p.functions or {}), ', '))
+  say(
+    '  %-12s %-4s %s  (%s)',
+    p.name,
+    p.abi or p.state,
+    vim.fn.fnamemodify(p.path, ':~:.'),
+    table.concat(
+      vim.tbl_map(function(f)
+        return f.name
+      end, p.functions or {}),
+      ', '
+    )
+  )
 end
 
 say('\n== wordcount (Zig): statistics of the current buffer')
@@ -48,8 +63,10 @@ say('before: %s', show(lines()))
 local r = wasm.sortlines.sort_lines({ ignore_case = true, unique = true })
 say('wasm.sortlines.sort_lines({ ignore_case = true, unique = true }) -> %s', show(r))
 say('after:  %s', show(lines()))
-say('wasm.sortlines.sort_text({ lines = { "10 b", "9 a", "100 c" }, numeric = true }) -> %s',
-  show(wasm.sortlines.sort_text({ lines = { '10 b', '9 a', '100 c' }, numeric = true })))
+say(
+  'wasm.sortlines.sort_text({ lines = { "10 b", "9 a", "100 c" }, numeric = true }) -> %s',
+  show(wasm.sortlines.sort_text({ lines = { '10 b', '9 a', '100 c' }, numeric = true }))
+)
 
 say('\n== calc (C): a calculator')
 for _, expr in ipairs({ '2 * (3 + 4)', '2^10 - 1', 'sqrt(2) * sqrt(2)', 'max(3, pi, e)', '1 / 0' }) do
@@ -68,8 +85,11 @@ say('buffer: %s', show(lines()))
 say('b:trailing_whitespace (kept live by an on_lines callback) = %s', show(vim.b.trailing_whitespace))
 vim.cmd('silent write')
 say(':write ran the BufWritePre callback; file is now %s', show(vim.fn.readfile(file)))
-say('b:trailing_whitespace = %s; :Whitespace completions for "t": %s', show(vim.b.trailing_whitespace),
-  show(vim.fn.getcompletion('Whitespace t', 'cmdline')))
+say(
+  'b:trailing_whitespace = %s; :Whitespace completions for "t": %s',
+  show(vim.b.trailing_whitespace),
+  show(vim.fn.getcompletion('Whitespace t', 'cmdline'))
+)
 
 say('\n== reverse: the same plugin written with the Rust, Zig and C SDKs (fast ABI)')
 for _, name in ipairs({ 'reverse_rust', 'reverse_zig', 'reverse_c' }) do
@@ -81,9 +101,12 @@ end
 say('\n== finder (Rust, nucleo-matcher): fuzzy matching, and a worker job off the editor thread')
 local files = { 'src/main.rs', 'README.md', 'crates/wasm_nvim/src/lib.rs', 'docs/guide.md', 'tests/main_test.rs' }
 local best = wasm.finder.match_list('mainrs', files, 3)
-say('wasm.finder.match_list("mainrs", files, 3) -> %s', show(vim.tbl_map(function(h)
-  return ('%s %s'):format(h.text, show(h.positions))
-end, best.items)))
+say(
+  'wasm.finder.match_list("mainrs", files, 3) -> %s',
+  show(vim.tbl_map(function(h)
+    return ('%s %s'):format(h.text, show(h.positions))
+  end, best.items))
+)
 local worker = wasm.worker('finder')
 worker:call('add', { table.concat(files, '\n') })
 local job = worker:call('query', { 'lib', 1 }, function(err, r)

@@ -25,8 +25,12 @@ local function described(f)
   for _, p in ipairs(f.parameters) do
     params[#params + 1] = p[2] .. ': ' .. p[1]
   end
-  local text = ('`%s(%s) -> %s`, since API level %d'):format(f.name, table.concat(params, ', '), f.return_type,
-    f.since or 0)
+  local text = ('`%s(%s) -> %s`, since API level %d'):format(
+    f.name,
+    table.concat(params, ', '),
+    f.return_type,
+    f.since or 0
+  )
   if f.deprecated_since then
     text = text .. (', deprecated since API level %d'):format(f.deprecated_since)
   end
@@ -37,11 +41,57 @@ end
 -- Zig: `nvim.api.nvim_buf_get_lines(buf, 0, -1, false)`, each a call of
 -- `nvim.call` (an import is declared only for the functions a plugin uses).
 
-local zig_keywords = gen.set({ 'addrspace', 'align', 'allowzero', 'and', 'anyframe', 'anytype', 'asm', 'break',
-  'callconv', 'catch', 'comptime', 'const', 'continue', 'defer', 'else', 'enum', 'errdefer', 'error', 'export',
-  'extern', 'fn', 'for', 'if', 'inline', 'linksection', 'noalias', 'noinline', 'nosuspend', 'opaque', 'or', 'orelse',
-  'packed', 'pub', 'resume', 'return', 'struct', 'suspend', 'switch', 'test', 'threadlocal', 'try', 'union',
-  'unreachable', 'usingnamespace', 'var', 'volatile', 'while', 'type', 'nvim' })
+local zig_keywords = gen.set({
+  'addrspace',
+  'align',
+  'allowzero',
+  'and',
+  'anyframe',
+  'anytype',
+  'asm',
+  'break',
+  'callconv',
+  'catch',
+  'comptime',
+  'const',
+  'continue',
+  'defer',
+  'else',
+  'enum',
+  'errdefer',
+  'error',
+  'export',
+  'extern',
+  'fn',
+  'for',
+  'if',
+  'inline',
+  'linksection',
+  'noalias',
+  'noinline',
+  'nosuspend',
+  'opaque',
+  'or',
+  'orelse',
+  'packed',
+  'pub',
+  'resume',
+  'return',
+  'struct',
+  'suspend',
+  'switch',
+  'test',
+  'threadlocal',
+  'try',
+  'union',
+  'unreachable',
+  'usingnamespace',
+  'var',
+  'volatile',
+  'while',
+  'type',
+  'nvim',
+})
 
 -- The Zig types of the metadata's scalar types, parameters and results alike.
 local zig_scalars = {
@@ -103,10 +153,47 @@ table.remove(zig_lines)
 -- C: every import declared (WASM_NVIM_IMPORT: only those called become
 -- imports), and `wn_nvim_<name>(...)` writing the arguments for you.
 
-local c_keywords = gen.set({ 'auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double', 'else',
-  'enum', 'extern', 'float', 'for', 'goto', 'if', 'inline', 'int', 'long', 'register', 'restrict', 'return', 'short',
-  'signed', 'sizeof', 'static', 'struct', 'switch', 'typedef', 'union', 'unsigned', 'void', 'volatile', 'while',
-  'bool', 'true', 'false', 'args', 'a' })
+local c_keywords = gen.set({
+  'auto',
+  'break',
+  'case',
+  'char',
+  'const',
+  'continue',
+  'default',
+  'do',
+  'double',
+  'else',
+  'enum',
+  'extern',
+  'float',
+  'for',
+  'goto',
+  'if',
+  'inline',
+  'int',
+  'long',
+  'register',
+  'restrict',
+  'return',
+  'short',
+  'signed',
+  'sizeof',
+  'static',
+  'struct',
+  'switch',
+  'typedef',
+  'union',
+  'unsigned',
+  'void',
+  'volatile',
+  'while',
+  'bool',
+  'true',
+  'false',
+  'args',
+  'a',
+})
 
 --- The C parameter and the statement writing it into the writer `a`.
 local function c_param(t, name)
@@ -148,7 +235,10 @@ for _, f in ipairs(fns) do
   end
   c[#c + 1] = '/* ' .. described(f) .. '. */'
   c[#c + 1] = ('WASM_NVIM_IMPORT(%s);'):format(f.name)
-  c[#c + 1] = ('static inline wn_result wn_%s(%s) {'):format(f.name, #params == 0 and 'void' or table.concat(params, ', '))
+  c[#c + 1] = ('static inline wn_result wn_%s(%s) {'):format(
+    f.name,
+    #params == 0 and 'void' or table.concat(params, ', ')
+  )
   if #writes == 0 then
     c[#c + 1] = ('    return wn_call(%s, NULL);'):format(f.name)
   else
@@ -174,14 +264,14 @@ local zig_abi = {
   '// ' .. from,
   '// Do not edit: run `make gen` instead.',
   '',
-  '//! The msgpack ABI\'s names and numbers, the values the host and the Rust',
+  "//! The msgpack ABI's names and numbers, the values the host and the Rust",
   '//! SDK take from the `wasm_nvim_abi` crate. The ABI: doc/abi.md.',
 }
 local c_abi = {
   '/* ' .. from,
   ' * Do not edit: run `make gen` instead.',
   ' *',
-  ' * The msgpack ABI\'s names and numbers, the values the host and the Rust',
+  " * The msgpack ABI's names and numbers, the values the host and the Rust",
   ' * SDK take from the `wasm_nvim_abi` crate. The ABI: doc/abi.md.',
   ' * Included by wasm_nvim.h. */',
   '',

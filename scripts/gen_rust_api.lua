@@ -13,9 +13,46 @@ local out_path = assert(_G.arg[1], 'usage: nvim -l gen_rust_api.lua <sdk out.rs>
 local levels_path = _G.arg[2]
 local gen = dofile(vim.fn.fnamemodify(_G.arg[0], ':p:h') .. '/gen_common.lua')
 
-local keywords = gen.set({ 'as', 'break', 'const', 'continue', 'crate', 'else', 'enum', 'extern', 'false', 'fn', 'for',
-  'if', 'impl', 'in', 'let', 'loop', 'match', 'mod', 'move', 'mut', 'pub', 'ref', 'return', 'self', 'Self', 'static',
-  'struct', 'super', 'trait', 'true', 'type', 'unsafe', 'use', 'where', 'while', 'async', 'await', 'dyn' })
+local keywords = gen.set({
+  'as',
+  'break',
+  'const',
+  'continue',
+  'crate',
+  'else',
+  'enum',
+  'extern',
+  'false',
+  'fn',
+  'for',
+  'if',
+  'impl',
+  'in',
+  'let',
+  'loop',
+  'match',
+  'mod',
+  'move',
+  'mut',
+  'pub',
+  'ref',
+  'return',
+  'self',
+  'Self',
+  'static',
+  'struct',
+  'super',
+  'trait',
+  'true',
+  'type',
+  'unsafe',
+  'use',
+  'where',
+  'while',
+  'async',
+  'await',
+  'dyn',
+})
 
 local function param_type(t)
   return ({
@@ -88,8 +125,11 @@ for _, f in ipairs(fns) do
   if f.deprecated_since then
     lines[#lines + 1] = ('#[deprecated(note = "deprecated since Neovim API level %d")]'):format(f.deprecated_since)
   end
-  lines[#lines + 1] = ('pub fn %s(%s) -> Result<%s> {'):format(f.name, table.concat(params, ', '),
-    gen.result_type(f, rust))
+  lines[#lines + 1] = ('pub fn %s(%s) -> Result<%s> {'):format(
+    f.name,
+    table.concat(params, ', '),
+    gen.result_type(f, rust)
+  )
   if #args == 0 then
     lines[#lines + 1] = ('    call0(sys::%s)'):format(f.name)
   else

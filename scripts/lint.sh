@@ -15,4 +15,22 @@ done
 echo "== lint: cargo clippy -D warnings"
 # --all-targets: tests and benches too (clippy.toml lets tests unwrap).
 "$CARGO" clippy --locked --workspace --all-targets --quiet -- -D warnings
+
+echo "== lint: stylua --check"
+# Every Lua file git knows of (tracked, or new and not ignored): .deps/ and
+# target/ hold other projects' Lua. Settings: stylua.toml.
+STYLUA="${STYLUA:-$DEPS/bin/stylua}"
+if [ ! -x "$STYLUA" ]; then
+  echo "lint: StyLua is missing at $STYLUA: run scripts/bootstrap.sh (make deps), which installs"
+  echo "      the pinned version into .deps/, or set STYLUA=/path/to/stylua"
+  exit 1
+fi
+lua_files=()
+while IFS= read -r -d '' file; do
+  [ -f "$file" ] && lua_files+=("$file")
+done < <(git ls-files -z --cached --others --exclude-standard -- '*.lua')
+if ! "$STYLUA" --check "${lua_files[@]}"; then
+  echo "lint: the Lua files above are not formatted as stylua.toml says: \`make fmt\` formats them"
+  exit 1
+fi
 echo "lint: clean"

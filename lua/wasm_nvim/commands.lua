@@ -61,10 +61,17 @@ function commands.info(name)
   end
   if p.state == 'loaded' then
     lines[#lines + 1] = ('  ABI:      %s'):format(p.abi)
-    lines[#lines + 1] = ('  code:     %s in %.1f ms; loaded in %.1f ms'):format(p.compiled, p.compile_ms, p.load_ms or 0)
+    lines[#lines + 1] = ('  code:     %s in %.1f ms; loaded in %.1f ms'):format(
+      p.compiled,
+      p.compile_ms,
+      p.load_ms or 0
+    )
   end
   lines[#lines + 1] = ('  limits:   timeout %s, memory %d MiB%s'):format(
-    p.timeout_ms and (p.timeout_ms .. ' ms') or 'none', p.memory_mb, p.data_dir and (', data dir ' .. p.data_dir) or '')
+    p.timeout_ms and (p.timeout_ms .. ' ms') or 'none',
+    p.memory_mb,
+    p.data_dir and (', data dir ' .. p.data_dir) or ''
+  )
   if p.disabled then
     lines[#lines + 1] = '  disabled: ' .. p.disabled
   end
@@ -73,17 +80,24 @@ function commands.info(name)
     lines[#lines + 1] = '  allowed:  ' .. p.allow
   end
   if (p.slow_calls or 0) > 0 then
-    lines[#lines + 1] = ('  slow:     %d call(s), the slowest %s (%d ms); see :Wasm log'):format(p.slow_calls,
-      p.slowest.name, p.slowest.ms)
+    lines[#lines + 1] = ('  slow:     %d call(s), the slowest %s (%d ms); see :Wasm log'):format(
+      p.slow_calls,
+      p.slowest.name,
+      p.slowest.ms
+    )
   end
   for _, f in ipairs(p.functions or {}) do
     lines[#lines + 1] = ('  function  %s %s%s'):format(f.name, f.type, f.doc and ('  -- ' .. f.doc) or '')
   end
   for _, w in ipairs(wasm().jobs().workers) do
     if w.plugin == p.name then
-      lines[#lines + 1] = ('  worker %d: %s, %d queued, memory %.1f MiB%s'):format(w.id,
+      lines[#lines + 1] = ('  worker %d: %s, %d queued, memory %.1f MiB%s'):format(
+        w.id,
         w.running and ('running %s (job %d, %d ms)'):format(w.running['function'], w.running.id, w.running.ms) or 'idle',
-        w.queued, w.memory / 2 ^ 20, w.one_shot and ', one job' or '')
+        w.queued,
+        w.memory / 2 ^ 20,
+        w.one_shot and ', one job' or ''
+      )
     end
   end
   echo(lines)
@@ -171,8 +185,10 @@ function M.run(opts)
   local sub, args = opts.fargs[1], vim.list_slice(opts.fargs, 2)
   local command = commands[sub]
   if not command then
-    vim.notify(('wasm_nvim: unknown subcommand %q; use list, info, reload, call or log'):format(sub),
-      vim.log.levels.ERROR)
+    vim.notify(
+      ('wasm_nvim: unknown subcommand %q; use list, info, reload, call or log'):format(sub),
+      vim.log.levels.ERROR
+    )
     return
   end
   if sub == 'call' then
@@ -201,9 +217,12 @@ function M.complete(lead, line, pos)
   end
   local sub = words[2]
   if n == 3 and (sub == 'info' or sub == 'reload' or sub == 'call') then
-    return starting(vim.tbl_map(function(p)
-      return p.name
-    end, wasm().plugins()), lead)
+    return starting(
+      vim.tbl_map(function(p)
+        return p.name
+      end, wasm().plugins()),
+      lead
+    )
   end
   if n == 4 and sub == 'call' then
     local ok, plugin = pcall(function()

@@ -72,8 +72,11 @@ T.test('autocmds fire from nvim_exec_autocmds, :doautocmd, and the plugin itself
 end)
 
 T.test('a callback may be any export, listed or not; an unknown one fails at registration', function()
-  T.fails({ 'conformance.create_autocmd', 'nvim_create_autocmd', "'nope' is not an exported function" },
-    A.create_autocmd, { 'User', { pattern = 'X', callback = cb('nope') } })
+  T.fails(
+    { 'conformance.create_autocmd', 'nvim_create_autocmd', "'nope' is not an exported function" },
+    A.create_autocmd,
+    { 'User', { pattern = 'X', callback = cb('nope') } }
+  )
   T.fails({ "'memory' is not an exported function" }, A.create_autocmd, { 'User', { callback = cb('memory') } })
 end)
 
@@ -128,8 +131,10 @@ T.test('nvim_buf_attach: on_lines and on_bytes see each edit; returning true det
   B.buf_attach({ buf, false, { on_bytes = cb('on_record') } })
   vim.api.nvim_buf_set_lines(buf, 1, 2, true, { 'B', 'B2' })
   local on_lines = A.log()[1]
-  T.eq({ on_lines[1], on_lines[2], on_lines[3], on_lines[4], on_lines[5], on_lines[6] },
-    { 'lines', buf, tick + 1, 1, 2, 3 })
+  T.eq(
+    { on_lines[1], on_lines[2], on_lines[3], on_lines[4], on_lines[5], on_lines[6] },
+    { 'lines', buf, tick + 1, 1, 2, 3 }
+  )
   local on_bytes = B.log()[1]
   T.eq({ on_bytes[1], on_bytes[2], on_bytes[4], on_bytes[5] }, { 'bytes', buf, 1, 0 })
   -- now on_lines answers true: Neovim detaches it
@@ -152,7 +157,8 @@ end)
 T.test('deferred work: vim.defer_fn and a repeating timer through nvim_exec_lua', function()
   fresh()
   A.exec_lua({ 'vim.defer_fn(..., 10)', { cb('on_tick') } })
-  A.exec_lua({ [[
+  A.exec_lua({
+    [[
     local tick = ...
     local timer, n = vim.uv.new_timer(), 0
     timer:start(5, 5, vim.schedule_wrap(function()
@@ -160,15 +166,20 @@ T.test('deferred work: vim.defer_fn and a repeating timer through nvim_exec_lua'
       tick()
       if n == 3 then timer:stop() timer:close() end
     end))
-  ]], { cb('on_tick') } })
-  T.ok(vim.wait(1000, function()
-    return #A.log() == 4
-  end), 'four ticks, got ' .. #A.log())
+  ]],
+    { cb('on_tick') },
+  })
+  T.ok(
+    vim.wait(1000, function()
+      return #A.log() == 4
+    end),
+    'four ticks, got ' .. #A.log()
+  )
   vim.wait(50)
   T.eq(#A.log(), 4)
 end)
 
-T.test('re-entrancy through autocmds: A -> nvim_exec_autocmds -> A again (and B), to Neovim\'s nesting limit', function()
+T.test("re-entrancy through autocmds: A -> nvim_exec_autocmds -> A again (and B), to Neovim's nesting limit", function()
   fresh()
   A.create_autocmd({ 'User', { pattern = 'WasmChain', callback = cb('on_chain') } })
   B.create_autocmd({ 'User', { pattern = 'WasmChain', callback = cb('on_record') } })
@@ -184,7 +195,7 @@ T.test('re-entrancy through autocmds: A -> nvim_exec_autocmds -> A again (and B)
   T.eq(B.log()[9][1].data, { n = 8, via = 'autocmd' })
 end)
 
-T.test('re-entrancy 60 deep: A -> nvim_exec_lua -> A\'s callback -> A ...', function()
+T.test("re-entrancy 60 deep: A -> nvim_exec_lua -> A's callback -> A ...", function()
   fresh()
   local errs = errors_during(function()
     T.eq(A.chain({ n = 60, via = 'lua' }), 61)

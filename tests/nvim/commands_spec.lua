@@ -39,10 +39,12 @@ T.test('a plugin that fails to load raises a clear error when used, every time',
   vim.opt.rtp:append(broken)
   wasm.setup()
   for _ = 1, 2 do
-    T.fails({ "wasm_nvim: plugin 'broken' (" .. broken .. "/wasm/broken.wasm): cannot load: not a WebAssembly module" },
+    T.fails(
+      { "wasm_nvim: plugin 'broken' (" .. broken .. '/wasm/broken.wasm): cannot load: not a WebAssembly module' },
       function()
         return wasm.broken.anything
-      end)
+      end
+    )
   end
   T.eq(state('broken'), 'failed')
   T.eq(wasm.conformance.ping(), 'pong')
@@ -53,14 +55,24 @@ end)
 T.test(':Wasm list shows every plugin and its state', function()
   wasm.conformance.ping()
   local text = output('Wasm list')
-  T.contains(text, 'conformance      seed (JSON), 39 function(s): noop, ping,', 'fastabi          not loaded',
-    'swap             not loaded')
+  T.contains(
+    text,
+    'conformance      seed (JSON), 39 function(s): noop, ping,',
+    'fastabi          not loaded',
+    'swap             not loaded'
+  )
 end)
 
 T.test(':Wasm info loads the plugin and shows its details', function()
   local text = output('Wasm info fastabi')
-  T.contains(text, 'fastabi (loaded)', 'ABI:      msgpack', 'function  greet (name: String, punctuation: Option<String>) -> String',
-    'function  add (a: f64, b: f64) -> f64', 'limits:   timeout 10000 ms, memory 256 MiB')
+  T.contains(
+    text,
+    'fastabi (loaded)',
+    'ABI:      msgpack',
+    'function  greet (name: String, punctuation: Option<String>) -> String',
+    'function  add (a: f64, b: f64) -> f64',
+    'limits:   timeout 10000 ms, memory 256 MiB'
+  )
 end)
 
 T.test(':Wasm call passes JSON arguments and shows the result', function()
@@ -144,15 +156,27 @@ T.test(':checkhealth wasm_nvim reports library, limits, cache and each plugin', 
   vim.cmd('checkhealth wasm_nvim')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), '\n')
   vim.cmd.bwipeout()
-  T.contains(text, 'library ' .. wasm.version .. ', wasmtime 48.0.8', 'the Lua files match the library',
-    'API level', 'LuaJIT FFI available', 'limits: timeout 10000 ms, memory 256 MiB', 'compile cache: ',
-    'conformance: seed (JSON) ABI', 'fastabi: msgpack ABI', 'swap: seed (JSON) ABI',
-    '(the limits and permissions of each plugin: below)', 'timeout 10000 ms, memory 256 MiB, allowed: lua, api (')
+  T.contains(
+    text,
+    'library ' .. wasm.version .. ', wasmtime 48.0.8',
+    'the Lua files match the library',
+    'API level',
+    'LuaJIT FFI available',
+    'limits: timeout 10000 ms, memory 256 MiB',
+    'compile cache: ',
+    'conformance: seed (JSON) ABI',
+    'fastabi: msgpack ABI',
+    'swap: seed (JSON) ABI',
+    '(the limits and permissions of each plugin: below)',
+    'timeout 10000 ms, memory 256 MiB, allowed: lua, api ('
+  )
   T.ok(not text:find('ERROR', 1, true), text)
 end)
 
 T.test(':checkhealth shows each plugin its own settings: limits, permissions', function()
-  wasm.setup({ plugins = { fastabi = { timeout_ms = 500, memory_mb = 32, allow = { lua = false, api = { 'nvim_echo' } } } } })
+  wasm.setup({
+    plugins = { fastabi = { timeout_ms = 500, memory_mb = 32, allow = { lua = false, api = { 'nvim_echo' } } } },
+  })
   vim.cmd('checkhealth wasm_nvim')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), '\n')
   vim.cmd.bwipeout()
@@ -173,11 +197,21 @@ T.test('the version check: Lua files of another version are reported with the fi
   local other = vim.fn.tempname()
   vim.fn.mkdir(other .. '/lua/wasm_nvim', 'p')
   vim.fn.writefile({ "return '9.9.9'" }, other .. '/lua/wasm_nvim/version.lua')
-  local r = vim.system({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE',
-    '--cmd', 'set rtp^=' .. other .. ',' .. T.root,
-    '-c', 'lua require("wasm_nvim")', '-c', 'lua vim.wait(50)', '-c', 'qa!' }, { text = true }):wait()
-  T.contains(r.stderr .. r.stdout, 'the library is version ' .. wasm.version .. ' but the Lua files are 9.9.9',
-    'rebuild the library')
+  local r = T.nvim({
+    '--cmd',
+    'set rtp^=' .. other .. ',' .. T.root,
+    '-c',
+    'lua require("wasm_nvim")',
+    '-c',
+    'lua vim.wait(50)',
+    '-c',
+    'qa!',
+  }, { text = true })
+  T.contains(
+    r.stderr .. r.stdout,
+    'the library is version ' .. wasm.version .. ' but the Lua files are 9.9.9',
+    'rebuild the library'
+  )
 end)
 
 T.test('the Lua files, the library and Cargo.toml agree on the version', function()

@@ -10,11 +10,13 @@ if T.unix_only('runs python3 http.server, git and POSIX tools') then
 end
 
 local version = dofile(T.root .. '/lua/wasm_nvim/version.lua')
-local target = ({ x64 = 'x86_64', arm64 = 'aarch64' })[jit.arch] .. '-' .. (jit.os == 'OSX' and 'apple-darwin' or 'unknown-linux-gnu')
+local target = ({ x64 = 'x86_64', arm64 = 'aarch64' })[jit.arch]
+  .. '-'
+  .. (jit.os == 'OSX' and 'apple-darwin' or 'unknown-linux-gnu')
 local artifact = ('wasm_nvim-%s-%s.so'):format(version, target)
-local home = vim.fn.tempname()
-local site = home .. '/data/nvim/site/pack/plugins/start'
-local repo = site .. '/wasm_nvim'
+local user = T.user_home()
+local home = user.home
+local repo = user.site .. '/wasm_nvim'
 local installed = repo .. '/lua/wasm_nvim.so'
 
 local function read(path)
@@ -31,14 +33,8 @@ local function write(path, data)
   f:close()
 end
 
--- The checkout's tracked files (no library, no target/).
-local files = vim.system({ 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' },
-  { text = true }):wait().stdout
-for file in files:gmatch('[^%z]+') do
-  if vim.uv.fs_stat(T.root .. '/' .. file) then
-    write(repo .. '/' .. file, read(T.root .. '/' .. file))
-  end
-end
+-- The checkout's files (no library, no target/).
+T.copy_checkout(repo)
 
 -- Two release directories: the real one and one with a corrupted library.
 local library = read(T.root .. '/lua/wasm_nvim.so')
@@ -62,11 +58,25 @@ assert(probe:bind('127.0.0.1', 0))
 local port = probe:getsockname().port
 probe:close()
 -- (timeout: it goes away even if a test fails before the last one stops it)
-local server = vim.system({ 'timeout', '300', 'python3', '-m', 'http.server', '--bind', '127.0.0.1', '--directory', served, tostring(port) })
+local server = vim.system({
+  'timeout',
+  '300',
+  'python3',
+  '-m',
+  'http.server',
+  '--bind',
+  '127.0.0.1',
+  '--directory',
+  served,
+  tostring(port),
+})
 local base = ('http://127.0.0.1:%d'):format(port)
-T.ok(vim.wait(10000, function()
-  return vim.system({ 'curl', '-fs', '-o', '/dev/null', base .. '/good/SHA256SUMS' }):wait().code == 0
-end, 100), 'the HTTP server answers')
+T.ok(
+  vim.wait(10000, function()
+    return vim.system({ 'curl', '-fs', '-o', '/dev/null', base .. '/good/SHA256SUMS' }):wait().code == 0
+  end, 100),
+  'the HTTP server answers'
+)
 
 -- A PATH with what a user has (curl, sha256sum, python not needed) but no cargo.
 local bin = home .. '/bin'
@@ -77,13 +87,7 @@ for _, tool in ipairs({ 'curl', 'sha256sum', 'ldd' }) do
     vim.uv.fs_symlink(path, bin .. '/' .. tool)
   end
 end
-local env = {
-  XDG_CONFIG_HOME = home .. '/config',
-  XDG_DATA_HOME = home .. '/data',
-  XDG_STATE_HOME = home .. '/state',
-  XDG_CACHE_HOME = home .. '/cache',
-  PATH = bin,
-}
+local env = vim.tbl_extend('force', user.env, { PATH = bin })
 
 local function build(url, extra)
   local e = vim.tbl_extend('force', env, { WASM_NVIM_DOWNLOAD_URL = url }, extra or {})
@@ -96,8 +100,11 @@ T.test('no cargo on PATH: downloads, verifies, installs, and :checkhealth has no
   local r = build(base .. '/good')
   local seconds = (vim.uv.hrtime() - t0) / 1e9
   T.eq(r.code, 0, r.stderr)
-  T.contains(r.stdout, 'wasm_nvim: downloading ' .. base .. '/good/' .. artifact,
-    'wasm_nvim: downloaded and verified ' .. installed)
+  T.contains(
+    r.stdout,
+    'wasm_nvim: downloading ' .. base .. '/good/' .. artifact,
+    'wasm_nvim: downloaded and verified ' .. installed
+  )
   io.stdout:write(('       (install by download: %.1f s)\n'):format(seconds))
   T.ok(read(installed) == library, 'the installed library is the served one')
   T.ok(vim.uv.fs_stat(repo .. '/doc/tags'), 'help tags generated')
@@ -106,9 +113,18 @@ T.test('no cargo on PATH: downloads, verifies, installs, and :checkhealth has no
   vim.fn.mkdir(env.XDG_CONFIG_HOME .. '/nvim', 'p')
   vim.fn.writefile({ 'require("wasm_nvim").setup({})' }, env.XDG_CONFIG_HOME .. '/nvim/init.lua')
   local out = home .. '/health'
-  local run = vim.system({ vim.v.progpath, '--headless', '-c', 'checkhealth wasm_nvim',
-    '-c', ('lua vim.fn.writefile(vim.api.nvim_buf_get_lines(0, 0, -1, true), %q)'):format(out), '-c', 'qa!' },
-    { env = env, text = true }):wait()
+  local run = vim
+    .system({
+      vim.v.progpath,
+      '--headless',
+      '-c',
+      'checkhealth wasm_nvim',
+      '-c',
+      ('lua vim.fn.writefile(vim.api.nvim_buf_get_lines(0, 0, -1, true), %q)'):format(out),
+      '-c',
+      'qa!',
+    }, { env = env, text = true })
+    :wait()
   T.eq(run.code, 0, run.stderr)
   local health = table.concat(vim.fn.readfile(out), '\n')
   T.contains(health, 'library ', 'the Lua files match the library')
@@ -128,8 +144,11 @@ T.test('no artifact and no cargo: says why and what to install; nothing replaced
   local before = read(installed)
   local r = build(base .. '/empty')
   T.ok(r.code ~= 0, 'fails')
-  T.contains(r.stderr, base .. '/empty/SHA256SUMS lists no ' .. artifact,
-    'building with cargo instead, but cargo (Rust) is needed to build the library: install it from https://rustup.rs (Rust 1.95 or newer)')
+  T.contains(
+    r.stderr,
+    base .. '/empty/SHA256SUMS lists no ' .. artifact,
+    'building with cargo instead, but cargo (Rust) is needed to build the library: install it from https://rustup.rs (Rust 1.95 or newer)'
+  )
   r = build(base .. '/empty', { WASM_NVIM_BUILD = 'download' })
   T.contains(r.stderr, 'lists no ' .. artifact, 'WASM_NVIM_BUILD=download: not building with cargo')
   T.ok(read(installed) == before, 'unchanged')

@@ -59,7 +59,10 @@ T.test('an import the host does not define, and a start function that traps', fu
 end)
 
 T.test('a trap names plugin and function, and the plugin works afterwards', function()
-  T.fails({ 'wasm_nvim: faulty.trap:', 'wasm trap: wasm `unreachable` instruction executed', 'wasm backtrace:' }, wasm.faulty.trap)
+  T.fails(
+    { 'wasm_nvim: faulty.trap:', 'wasm trap: wasm `unreachable` instruction executed', 'wasm backtrace:' },
+    wasm.faulty.trap
+  )
   editor_is_fine()
   T.eq(wasm.faulty.ok(), 'fine')
 end)
@@ -79,38 +82,65 @@ T.test('after a trap the plugin starts from a fresh instance (its state is reset
 end)
 
 T.test('unknown ids, bad pointers and huge lengths', function()
-  T.fails({ 'wasm_nvim: faulty.unknown_size:', 'get_value_size: ABI violation: unknown value id 424242' }, wasm.faulty.unknown_size)
-  T.fails({ 'wasm_nvim: faulty.set_out_of_bounds:', 'set_value: ABI violation: range 131056+100 is outside the plugin', 'memory' },
-    wasm.faulty.set_out_of_bounds)
-  T.fails({ 'wasm_nvim: faulty.set_huge:', 'set_value: limit exceeded: a value of 4294967295 bytes' }, wasm.faulty.set_huge)
-  T.fails({ 'wasm_nvim: faulty.set_unknown_id:', 'set_value: ABI violation: unknown value id 424242' }, wasm.faulty.set_unknown_id)
-  T.fails({ 'wasm_nvim: faulty.return_unknown_id:', 'returned id: ABI violation: unknown value id 424242' },
-    wasm.faulty.return_unknown_id)
+  T.fails(
+    { 'wasm_nvim: faulty.unknown_size:', 'get_value_size: ABI violation: unknown value id 424242' },
+    wasm.faulty.unknown_size
+  )
+  T.fails({
+    'wasm_nvim: faulty.set_out_of_bounds:',
+    'set_value: ABI violation: range 131056+100 is outside the plugin',
+    'memory',
+  }, wasm.faulty.set_out_of_bounds)
+  T.fails(
+    { 'wasm_nvim: faulty.set_huge:', 'set_value: limit exceeded: a value of 4294967295 bytes' },
+    wasm.faulty.set_huge
+  )
+  T.fails(
+    { 'wasm_nvim: faulty.set_unknown_id:', 'set_value: ABI violation: unknown value id 424242' },
+    wasm.faulty.set_unknown_id
+  )
+  T.fails(
+    { 'wasm_nvim: faulty.return_unknown_id:', 'returned id: ABI violation: unknown value id 424242' },
+    wasm.faulty.return_unknown_id
+  )
   editor_is_fine()
 end)
 
 T.test('alloc returning an address outside memory', function()
-  T.fails({ 'wasm_nvim: bad_alloc.take:', 'get_value_addr: ABI violation: alloc returned 2147483632', 'outside the plugin' },
-    wasm.bad_alloc.take, 'hello')
+  T.fails(
+    { 'wasm_nvim: bad_alloc.take:', 'get_value_addr: ABI violation: alloc returned 2147483632', 'outside the plugin' },
+    wasm.bad_alloc.take,
+    'hello'
+  )
   editor_is_fine()
 end)
 
 T.test('results that are not UTF-8 or not JSON', function()
   T.fails({ 'wasm_nvim: faulty.return_bad_utf8:', 'result: bad value: invalid JSON' }, wasm.faulty.return_bad_utf8)
-  T.fails({ 'wasm_nvim: faulty.return_bad_json:', 'result: bad value: invalid JSON: EOF while parsing a list' },
-    wasm.faulty.return_bad_json)
+  T.fails(
+    { 'wasm_nvim: faulty.return_bad_json:', 'result: bad value: invalid JSON: EOF while parsing a list' },
+    wasm.faulty.return_bad_json
+  )
 end)
 
 T.test('a Lua error or syntax error inside lua_exec / lua_eval', function()
-  T.fails({ 'wasm_nvim: faulty.lua_error:', 'lua_exec: Lua error: wasm:faulty:1: boom from lua_exec' }, wasm.faulty.lua_error)
-  T.fails({ 'wasm_nvim: faulty.lua_syntax_error:', "lua_eval: Lua error: wasm:faulty:1: unexpected symbol near '*'" },
-    wasm.faulty.lua_syntax_error)
+  T.fails(
+    { 'wasm_nvim: faulty.lua_error:', 'lua_exec: Lua error: wasm:faulty:1: boom from lua_exec' },
+    wasm.faulty.lua_error
+  )
+  T.fails(
+    { 'wasm_nvim: faulty.lua_syntax_error:', "lua_eval: Lua error: wasm:faulty:1: unexpected symbol near '*'" },
+    wasm.faulty.lua_syntax_error
+  )
   editor_is_fine()
 end)
 
 T.test('a Lua error inside an nvim_* call', function()
-  T.fails({ 'wasm_nvim: conformance.get_lines:', 'nvim_buf_get_lines: Lua error: Invalid buffer id: 424242' },
-    wasm.conformance.get_lines, { 424242, 0, -1, true })
+  T.fails(
+    { 'wasm_nvim: conformance.get_lines:', 'nvim_buf_get_lines: Lua error: Invalid buffer id: 424242' },
+    wasm.conformance.get_lines,
+    { 424242, 0, -1, true }
+  )
   T.fails({ 'nvim_command', 'E492: Not an editor command: NoSuchCommand' }, wasm.conformance.command, 'NoSuchCommand')
   editor_is_fine()
 end)

@@ -146,12 +146,13 @@ T.test('very long input', function()
   T.eq(calc(string.rep(' ', 50000) .. '2*3'), { value = 6 })
   T.eq(calc(string.rep('0', 5000) .. '1.5'), { value = 1.5 })
   T.eq(calc(string.rep('(', 150) .. '1' .. string.rep(')', 150)), { value = 1 })
-  T.eq(calc(string.rep('(', 100000) .. '1' .. string.rep(')', 100000)),
-    { error = 'expression nested too deeply at position 201' })
+  T.eq(
+    calc(string.rep('(', 100000) .. '1' .. string.rep(')', 100000)),
+    { error = 'expression nested too deeply at position 201' }
+  )
   T.eq(calc(string.rep('-', 100000) .. '1'), { error = 'expression nested too deeply at position 201' })
   T.eq(calc(string.rep('9', 400)), { error = 'result out of range at position 1' })
-  T.eq(calc('1+' .. string.rep('x', 1000)),
-    { error = "unknown name '" .. string.rep('x', 32) .. "' at position 3" })
+  T.eq(calc('1+' .. string.rep('x', 1000)), { error = "unknown name '" .. string.rep('x', 32) .. "' at position 3" })
 end)
 
 T.test('calc_line rewrites exactly the current line', function()
@@ -248,9 +249,12 @@ end)
 T.test(':CalcLine evaluates the current line in place', function()
   local buf = T.buffer({ 'x', 'max(2, 3) * 2 = ?', 'y' })
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
-  T.eq(T.notified(function()
-    vim.cmd('CalcLine')
-  end), {})
+  T.eq(
+    T.notified(function()
+      vim.cmd('CalcLine')
+    end),
+    {}
+  )
   T.eq(vim.api.nvim_buf_get_lines(buf, 0, -1, true), { 'x', 'max(2, 3) * 2 = 6', 'y' })
 
   vim.api.nvim_win_set_cursor(0, { 3, 0 })

@@ -164,7 +164,7 @@ T.test('sort_text sorts a list and touches no buffer', function()
   T.eq(sl.sort_text({ lines = { 'v1.10', 'v1.9', 'none', 'v-2' }, numeric = true }), { 'none', 'v-2', 'v1.10', 'v1.9' })
   -- numeric + unique compares whole lines, like :sort nu
   T.eq(sl.sort_text({ lines = { 'b1', 'a1', 'b1' }, numeric = true, unique = true }), { 'b1', 'a1', 'b1' })
-  T.eq(sl.sort_text({ lines = { 'x', 'x', '' , '' }, unique = true }), { '', 'x' })
+  T.eq(sl.sort_text({ lines = { 'x', 'x', '', '' }, unique = true }), { '', 'x' })
   T.eq(sl.sort_text({ lines = { 'ß', 'ä', 'a' } }), { 'a', 'ß', 'ä' })
   T.eq(sl.sort_text({ lines = {} }), {})
   T.eq(lines(buf), { 'keep', 'me' })

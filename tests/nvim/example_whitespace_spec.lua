@@ -43,9 +43,13 @@ T.test('the plugin loads with setup, trim and count', function()
   local info = vim.tbl_filter(function(p)
     return p.name == 'whitespace'
   end, wasm.plugins())[1]
-  T.eq(vim.tbl_map(function(f)
-    return f.name
-  end, info.functions), { 'setup', 'trim', 'count' }, 'in source order; no #[export(callback)]')
+  T.eq(
+    vim.tbl_map(function(f)
+      return f.name
+    end, info.functions),
+    { 'setup', 'trim', 'count' },
+    'in source order; no #[export(callback)]'
+  )
   T.eq(info.functions[2].type, '(range: Option<Range>) -> Trimmed', 'a Result<T> parameter shows as T')
 end)
 
@@ -53,9 +57,12 @@ T.test('plugin/whitespace.lua sets it up: two autocmds (three events) and :White
   T.eq(#autocmds(), 0)
   T.eq(vim.fn.exists(':Whitespace'), 0)
   -- -u NONE loads no plugin/ files: source it as Neovim would
-  T.eq(notes(function()
-    vim.cmd.runtime('plugin/whitespace.lua')
-  end), {})
+  T.eq(
+    notes(function()
+      vim.cmd.runtime('plugin/whitespace.lua')
+    end),
+    {}
+  )
   T.eq(vim.g.loaded_wasm_whitespace, true)
   local events = vim.tbl_map(function(a)
     return a.event
@@ -73,14 +80,17 @@ T.test('plugin/whitespace.lua without the wasm plugin, or disabled: no error, no
   local file = vim.api.nvim_get_runtime_file('plugin/whitespace.lua', false)[1]
   vim.api.nvim_del_augroup_by_name('WasmWhitespace')
   local ok, err = pcall(function()
-    T.eq(notes(function()
-      -- disabled by the user
-      dofile(file)
-      -- wasm_nvim without a `whitespace` plugin
-      package.loaded.wasm_nvim = {}
-      vim.g.loaded_wasm_whitespace = nil
-      dofile(file)
-    end), {})
+    T.eq(
+      notes(function()
+        -- disabled by the user
+        dofile(file)
+        -- wasm_nvim without a `whitespace` plugin
+        package.loaded.wasm_nvim = {}
+        vim.g.loaded_wasm_whitespace = nil
+        dofile(file)
+      end),
+      {}
+    )
   end)
   package.loaded.wasm_nvim = real
   assert(ok, err)
@@ -155,23 +165,32 @@ end)
 T.test(':Whitespace disable / enable / toggle switch trimming on write', function()
   local buf = buffer({ 'x  ' })
   local file = tempfile()
-  T.eq(notes(function()
-    vim.cmd('Whitespace disable')
-  end), {})
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace disable')
+    end),
+    {}
+  )
   write(file)
   T.eq(vim.fn.readfile(file), { 'x  ' })
   vim.cmd('Whitespace enable')
   write()
   T.eq(vim.fn.readfile(file), { 'x' })
   vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'y ' })
-  T.eq(notes(function()
-    vim.cmd('Whitespace toggle')
-  end), { 'INFO Whitespace: trim on save disabled' })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace toggle')
+    end),
+    { 'INFO Whitespace: trim on save disabled' }
+  )
   write()
   T.eq(vim.fn.readfile(file), { 'y ' })
-  T.eq(notes(function()
-    vim.cmd('Whitespace toggle')
-  end), { 'INFO Whitespace: trim on save enabled' })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace toggle')
+    end),
+    { 'INFO Whitespace: trim on save enabled' }
+  )
   write()
   T.eq(vim.fn.readfile(file), { 'y' })
 end)
@@ -198,9 +217,16 @@ end)
 
 T.test('setup with bad options raises a Lua error; the plugin keeps working', function()
   T.fails({ 'whitespace.setup', 'unknown field `trim`' }, wasm.whitespace.setup, { trim = true })
-  T.fails({ 'whitespace.setup', 'argument 1 (opts): invalid type: a string, expected a boolean or a number' }, wasm.whitespace.setup,
-    { trim_on_save = 'yes' })
-  T.fails({ 'whitespace.setup', 'argument 1 (opts): expected a table or nil, got a string' }, wasm.whitespace.setup, '*')
+  T.fails(
+    { 'whitespace.setup', 'argument 1 (opts): invalid type: a string, expected a boolean or a number' },
+    wasm.whitespace.setup,
+    { trim_on_save = 'yes' }
+  )
+  T.fails(
+    { 'whitespace.setup', 'argument 1 (opts): expected a table or nil, got a string' },
+    wasm.whitespace.setup,
+    '*'
+  )
   T.eq(#autocmds(), 3)
   -- the callbacks still work
   local buf = buffer({ 'a ', 'b' })
@@ -214,9 +240,12 @@ T.test('a buffer that is not modifiable is written as it is, without errors', fu
   local buf = buffer({ 'a ' })
   vim.bo[buf].modifiable = false
   local file = tempfile()
-  T.eq(notes(function()
-    write(file)
-  end), {})
+  T.eq(
+    notes(function()
+      write(file)
+    end),
+    {}
+  )
   T.eq(vim.fn.readfile(file), { 'a ' })
 end)
 
@@ -324,18 +353,27 @@ end)
 
 T.test(':Whitespace trim, with and without a range', function()
   local buf = buffer({ 'a ', 'b ', 'c ', 'd ' })
-  T.eq(notes(function()
-    vim.cmd('2,3Whitespace trim')
-  end), { 'INFO Whitespace: trimmed 2 lines' })
+  T.eq(
+    notes(function()
+      vim.cmd('2,3Whitespace trim')
+    end),
+    { 'INFO Whitespace: trimmed 2 lines' }
+  )
   T.eq(lines(buf), { 'a ', 'b', 'c', 'd ' })
   T.eq(vim.b[buf].trailing_whitespace, 2)
-  T.eq(notes(function()
-    vim.cmd('Whitespace trim')
-  end), { 'INFO Whitespace: trimmed 2 lines' })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace trim')
+    end),
+    { 'INFO Whitespace: trimmed 2 lines' }
+  )
   T.eq(lines(buf), { 'a', 'b', 'c', 'd' })
-  T.eq(notes(function()
-    vim.cmd('Whitespace trim')
-  end), { 'INFO Whitespace: trimmed 0 lines' })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace trim')
+    end),
+    { 'INFO Whitespace: trimmed 0 lines' }
+  )
   -- a visual selection
   buffer({ 'x ', 'y ', 'z ' })
   vim.api.nvim_feedkeys(vim.keycode('jVj<Esc>'), 'x', false)
@@ -347,30 +385,39 @@ end)
 
 T.test(':Whitespace count notifies', function()
   buffer(messy)
-  T.eq(notes(function()
-    vim.cmd('Whitespace count')
-    vim.cmd('4,5Whitespace count')
-    vim.cmd('5Whitespace count')
-  end), {
-    'INFO Whitespace: 3 lines with trailing whitespace: 1, 3, 4',
-    'INFO Whitespace: 1 line with trailing whitespace: 4',
-    'INFO Whitespace: no trailing whitespace',
-  })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace count')
+      vim.cmd('4,5Whitespace count')
+      vim.cmd('5Whitespace count')
+    end),
+    {
+      'INFO Whitespace: 3 lines with trailing whitespace: 1, 3, 4',
+      'INFO Whitespace: 1 line with trailing whitespace: 4',
+      'INFO Whitespace: no trailing whitespace',
+    }
+  )
   local many = {}
   for i = 1, 12 do
     many[i] = i .. ' '
   end
   buffer(many)
-  T.eq(notes(function()
-    vim.cmd('Whitespace count')
-  end), { 'INFO Whitespace: 12 lines with trailing whitespace: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...' })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace count')
+    end),
+    { 'INFO Whitespace: 12 lines with trailing whitespace: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...' }
+  )
 end)
 
 T.test(':Whitespace with an unknown subcommand is an error notification', function()
   local buf = buffer({ 'a ' })
-  T.eq(notes(function()
-    vim.cmd('Whitespace nope')
-  end), { 'ERROR Whitespace: unknown subcommand "nope" (expected trim, count, toggle, enable, disable)' })
+  T.eq(
+    notes(function()
+      vim.cmd('Whitespace nope')
+    end),
+    { 'ERROR Whitespace: unknown subcommand "nope" (expected trim, count, toggle, enable, disable)' }
+  )
   T.eq(lines(buf), { 'a ' })
   T.fails('E471', vim.cmd, 'Whitespace')
 end)
@@ -429,11 +476,14 @@ T.test('after require("wasm_nvim").setup() (reload) the old callbacks are gone; 
   T.eq(#autocmds(), 0)
   T.eq(vim.fn.exists(':Whitespace'), 0)
   local file = tempfile()
-  T.eq(notes(function()
-    -- the stale buffer attachment detaches itself, silently
-    vim.api.nvim_buf_set_lines(buf, -1, -1, true, { 'b ' })
-    write(file)
-  end), {})
+  T.eq(
+    notes(function()
+      -- the stale buffer attachment detaches itself, silently
+      vim.api.nvim_buf_set_lines(buf, -1, -1, true, { 'b ' })
+      write(file)
+    end),
+    {}
+  )
   T.eq(vim.fn.readfile(file), { 'a ', 'b ' }, 'not trimmed')
   T.eq(vim.b[buf].trailing_whitespace, 1, 'no longer counted')
   -- the reloaded plugin sets itself up again

@@ -8,7 +8,9 @@ wasm.setup({ lazy = false })
 local f = wasm.fastabi
 
 T.test('the plugin is recognised as a fast-ABI plugin, its function list read from the custom section', function()
-  local info = vim.tbl_filter(function(p) return p.name == 'fastabi' end, wasm.plugins())[1]
+  local info = vim.tbl_filter(function(p)
+    return p.name == 'fastabi'
+  end, wasm.plugins())[1]
   T.eq(info.abi, 'msgpack')
   local types = {}
   for _, fn in ipairs(info.functions) do
@@ -18,7 +20,12 @@ T.test('the plugin is recognised as a fast-ABI plugin, its function list read fr
   T.eq(types.greet, '(name: String, punctuation: Option<String>) -> String')
   T.eq(types.add, '(a: f64, b: f64) -> f64')
   T.eq(types.raw_noop, '()')
-  T.eq(vim.tbl_filter(function(p) return p.name == 'conformance' end, wasm.plugins())[1].abi, 'seed (JSON)')
+  T.eq(
+    vim.tbl_filter(function(p)
+      return p.name == 'conformance'
+    end, wasm.plugins())[1].abi,
+    'seed (JSON)'
+  )
 end)
 
 T.test('several arguments; missing trailing ones are nil (Option)', function()
@@ -77,14 +84,16 @@ T.test('an API error reaches the plugin as an Err: no trap, the plugin may handl
   T.eq(f.count(), 2, 'state kept: no fresh instance')
 end)
 
-T.test('a plugin error (Result::Err) is the Lua error, with the plugin\'s words', function()
+T.test("a plugin error (Result::Err) is the Lua error, with the plugin's words", function()
   T.eq(T.fails('nope', f.refuse, 'nope'), 'wasm_nvim: fastabi.refuse: nope')
   T.eq(f.count(), 3)
 end)
 
 T.test('a panic: its message and location, a short backtrace, then a fresh instance', function()
-  local err = T.fails({ 'wasm_nvim: fastabi.boom: the plugin panicked: boom from the SDK (at fastabi/src/lib.rs:',
-    'wasm backtrace:\n  0: ' }, f.boom)
+  local err = T.fails({
+    'wasm_nvim: fastabi.boom: the plugin panicked: boom from the SDK (at fastabi/src/lib.rs:',
+    'wasm backtrace:\n  0: ',
+  }, f.boom)
   T.ok(err:match('\n  %d: boom\n'), 'the backtrace names the function: ' .. err)
   T.ok(not err:find('std::panicking', 1, true), 'panic machinery left out of the backtrace')
   T.eq(f.count(), 1, 'fresh instance')

@@ -20,7 +20,10 @@ end
 
 T.test('infinite loop: interrupted at the deadline', function()
   local t0 = vim.uv.hrtime()
-  T.fails({ 'wasm_nvim: hostile.spin:', 'limit exceeded: timeout: the call ran for more than 200 ms of wasm time' }, h.spin)
+  T.fails(
+    { 'wasm_nvim: hostile.spin:', 'limit exceeded: timeout: the call ran for more than 200 ms of wasm time' },
+    h.spin
+  )
   local ms = (vim.uv.hrtime() - t0) / 1e6
   -- deadlines are checked every 10 ms tick: within a tick or two of 200
   T.ok(ms >= 180 and ms < 1000, ('interrupted after %.0f ms'):format(ms))
@@ -45,8 +48,10 @@ T.test('stack overflow: a trap, not a crash', function()
 end)
 
 T.test('a panic inside a host import: an internal error, not an abort', function()
-  T.fails({ 'wasm_nvim: hostile.host_panic:', 'internal error (please report): panic: test hook: a panic inside a host import' },
-    h.host_panic)
+  T.fails({
+    'wasm_nvim: hostile.host_panic:',
+    'internal error (please report): panic: test hook: a panic inside a host import',
+  }, h.host_panic)
   healthy()
 end)
 
@@ -63,8 +68,18 @@ T.test('a callback that loops forever is interrupted and reported; the autocmd s
 end)
 
 T.test('the ABI faults of faulty/ and bad_alloc/ each leave the editor intact', function()
-  for _, f in ipairs({ 'trap', 'unknown_size', 'set_out_of_bounds', 'set_huge', 'set_unknown_id', 'return_unknown_id',
-    'return_bad_utf8', 'return_bad_json', 'lua_error', 'lua_syntax_error' }) do
+  for _, f in ipairs({
+    'trap',
+    'unknown_size',
+    'set_out_of_bounds',
+    'set_huge',
+    'set_unknown_id',
+    'return_unknown_id',
+    'return_bad_utf8',
+    'return_bad_json',
+    'lua_error',
+    'lua_syntax_error',
+  }) do
     T.fails('wasm_nvim: faulty.' .. f .. ':', wasm.faulty[f])
     editor_is_fine()
     T.eq(wasm.faulty.ok(), 'fine')

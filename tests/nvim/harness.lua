@@ -7,18 +7,30 @@
 -- and the process exits non-zero if any failed. Paths come from the
 -- environment scripts/test.sh sets (WASM_NVIM_ROOT, WASM_NVIM_TEST_BUILD).
 
-local T = {}
-_G.T = T
+local root = assert(vim.env.WASM_NVIM_ROOT, 'WASM_NVIM_ROOT is not set (run through scripts/test.sh)')
+-- T.test, the assertions and buffer helpers, and the test loop: shared
+-- with scripts/plugin_test.lua (what plugin authors run).
+local testing = dofile(root .. '/scripts/testing.lua')
+local windows = vim.fn.has('win32') == 1
 
-T.root = assert(vim.env.WASM_NVIM_ROOT, 'WASM_NVIM_ROOT is not set (run through scripts/test.sh)')
+--- On Windows, paths in messages use `\` where the specs write `/`:
+--- text compared by T.contains and T.fails has both made `/`.
+local function slashes(s)
+  return windows and type(s) == 'string' and (s:gsub('\\', '/')) or s
+end
+
+local T = testing.new({ normalize = slashes })
+_G.T = T
+T.slashes = slashes
+
+T.root = root
 T.build = vim.env.WASM_NVIM_TEST_BUILD or (T.root .. '/tests/build')
 
 --- Windows Neovim (the specs also run under Wine, see scripts/wine.sh).
-T.windows = vim.fn.has('win32') == 1
+T.windows = windows
 --- The library's file name as `require` finds it in lua/ on this OS.
 T.libname = T.windows and 'wasm_nvim.dll' or 'wasm_nvim.so'
 
-local tests = {}
 local skipped
 
 --- Skips the whole spec file on Windows, saying why (it needs bash, git,
@@ -36,91 +48,6 @@ function T.absolute(path)
   return vim.fn.isabsolutepath(path) == 1
 end
 
-function T.test(name, fn)
-  tests[#tests + 1] = { name = name, fn = fn }
-end
-
-local function fmt(v)
-  local s = vim.inspect(v, { newline = ' ', indent = '' })
-  return #s > 600 and (s:sub(1, 600) .. ('... (%d chars)'):format(#s)) or s
-end
-
-function T.eq(actual, expected, what)
-  if not vim.deep_equal(actual, expected) then
-    error(('%sexpected %s, got %s'):format(what and (what .. ': ') or '', fmt(expected), fmt(actual)), 2)
-  end
-end
-
-function T.ok(cond, what)
-  if not cond then
-    error('assertion failed: ' .. (what or '?'), 2)
-  end
-  return cond
-end
-
---- On Windows, paths in messages use `\` where the specs write `/`:
---- text compared by T.contains and T.fails has both made `/`.
-function T.slashes(s)
-  return T.windows and type(s) == 'string' and (s:gsub('\\', '/')) or s
-end
-
---- Skips the running test, saying why (counts as passed).
-function T.skip(reason)
-  error({ skip = reason }, 0)
-end
-
---- Asserts that `s` contains every plain-text needle.
-function T.contains(s, ...)
-  T.ok(type(s) == 'string', 'expected a string, got ' .. type(s))
-  for _, needle in ipairs({ ... }) do
-    if not T.slashes(s):find(T.slashes(needle), 1, true) then
-      error(('expected %s to contain %s'):format(fmt(s), fmt(needle)), 2)
-    end
-  end
-  return s
-end
-
---- Calls fn(...) and asserts it raises a string error containing every
---- needle (plain text); returns the message.
-function T.fails(needles, fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then
-    error('expected an error containing ' .. fmt(needles) .. ', but the call succeeded', 2)
-  end
-  if type(err) ~= 'string' then
-    error('expected a string error, got ' .. type(err) .. ': ' .. tostring(err), 2)
-  end
-  for _, needle in ipairs(type(needles) == 'table' and needles or { needles }) do
-    if not T.slashes(err):find(T.slashes(needle), 1, true) then
-      error(('expected error to contain %s, got %s'):format(fmt(needle), fmt(err)), 2)
-    end
-  end
-  return err
-end
-
---- Runs fn with vim.notify captured (including notifications fn scheduled
---- for later); returns the list of { msg, level }.
-function T.notified(fn)
-  local seen, orig = {}, vim.notify
-  vim.notify = function(msg, level)
-    seen[#seen + 1] = { msg = msg, level = level }
-  end
-  local ok, err = pcall(fn)
-  vim.wait(20) -- runs what fn scheduled
-  vim.notify = orig
-  if not ok then
-    error(err, 0)
-  end
-  return seen
-end
-
---- The text of every notification, joined by newlines.
-function T.notes_text(notes)
-  return table.concat(vim.tbl_map(function(n)
-    return n.msg
-  end, notes), '\n')
-end
-
 --- Puts the repository (for lua/wasm_nvim.so or .dll) and the given directories
 --- (relative to tests/build, or absolute) on the runtimepath.
 function T.rtp(...)
@@ -132,47 +59,42 @@ function T.rtp(...)
   end
 end
 
---- A scratch buffer with `lines`, made current; returns its number.
-function T.buffer(lines)
-  local buf = vim.api.nvim_create_buf(true, false)
-  vim.api.nvim_buf_set_lines(buf, 0, -1, true, lines or {})
-  vim.api.nvim_set_current_buf(buf)
-  return buf
+--- Runs a fresh headless Neovim with no config and no shada (`-u NONE -i
+--- NONE`), then `args`, to its end; returns what vim.system reports.
+function T.nvim(args, opts)
+  return vim.system(vim.list_extend({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE' }, args), opts):wait()
 end
 
---- A buffer made with T.buffer whose creation is its own undo step, and
---- unmodified: what a user's freshly opened file looks like.
-function T.fresh_buffer(lines)
-  local buf = T.buffer(lines)
-  vim.bo[buf].modified = false
-  -- Setting 'undolevels' to itself closes the undo block (:help
-  -- undo-break), so the next change is a separate undo step even though no
-  -- command boundary separates them in a script.
-  vim.bo[buf].undolevels = vim.bo[buf].undolevels
-  return buf
+--- A new user's Neovim in a temp dir: `home` holds its XDG directories,
+--- `env` points a child Neovim at them, `site` is its pack/plugins/start/.
+function T.user_home()
+  local home = vim.fn.tempname()
+  return {
+    home = home,
+    site = home .. '/data/nvim/site/pack/plugins/start',
+    env = {
+      XDG_CONFIG_HOME = home .. '/config',
+      XDG_DATA_HOME = home .. '/data',
+      XDG_STATE_HOME = home .. '/state',
+      XDG_CACHE_HOME = home .. '/cache',
+    },
+  }
 end
 
---- All lines of buffer `buf` (default: the current one).
-function T.lines(buf)
-  return vim.api.nvim_buf_get_lines(buf or 0, 0, -1, true)
-end
-
---- A modified, unsaved buffer; returns a function asserting that Neovim
---- still answers and that the buffer is exactly as it was.
-function T.unsaved_buffer()
-  local buf = vim.api.nvim_create_buf(true, false)
-  vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'unsaved work', 'must survive' })
-  vim.bo[buf].modified = true
-  return function()
-    T.eq(vim.api.nvim_eval('1+1'), 2, 'Neovim answers')
-    T.eq(vim.api.nvim_buf_get_lines(buf, 0, -1, true), { 'unsaved work', 'must survive' }, 'unsaved buffer')
-    T.ok(vim.bo[buf].modified, 'buffer still modified')
+--- Copies this checkout to `dest` as a user's clone has it: the working
+--- tree's files, tracked or not, minus ignored ones (no library, no
+--- target/). Needs git (Unix-only specs).
+function T.copy_checkout(dest)
+  local files = vim
+    .system({ 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' }, { text = true })
+    :wait().stdout
+  for file in files:gmatch('[^%z]+') do
+    local src, dst = T.root .. '/' .. file, dest .. '/' .. file
+    if vim.uv.fs_stat(src) then
+      vim.fn.mkdir(vim.fn.fnamemodify(dst, ':h'), 'p')
+      assert(vim.uv.fs_copyfile(src, dst))
+    end
   end
-end
-
---- `:messages` as a string.
-function T.messages()
-  return vim.api.nvim_exec2('messages', { output = true }).output
 end
 
 local function run(spec)
@@ -182,31 +104,7 @@ local function run(spec)
     io.stdout:write(('%s: skipped on Windows: %s\n'):format(vim.fn.fnamemodify(spec, ':t'), skipped))
     return true
   end
-  local failed = 0
-  local started = vim.uv.hrtime()
-  -- WASM_NVIM_TEST_FILTER=<text>: only the tests whose name contains it
-  local only = vim.env.WASM_NVIM_TEST_FILTER
-  if only and only ~= '' then
-    tests = vim.tbl_filter(function(t)
-      return t.name:find(only, 1, true) ~= nil
-    end, tests)
-  end
-  for _, t in ipairs(tests) do
-    local t0 = vim.uv.hrtime()
-    local ok, err = xpcall(t.fn, debug.traceback)
-    local ms = (vim.uv.hrtime() - t0) / 1e6
-    if not ok and type(err) == 'table' and err.skip then
-      io.stdout:write(('  skip %s: %s\n'):format(t.name, err.skip))
-    elseif ok then
-      io.stdout:write(('  ok   %s (%.0f ms)\n'):format(t.name, ms))
-    else
-      failed = failed + 1
-      io.stdout:write(('  FAIL %s\n%s\n'):format(t.name, tostring(err):gsub('\n', '\n       ')))
-    end
-  end
-  io.stdout:write(('%s: %d passed, %d failed (%.0f ms)\n'):format(
-    vim.fn.fnamemodify(spec, ':t'), #tests - failed, failed, (vim.uv.hrtime() - started) / 1e6))
-  return failed == 0 and #tests > 0
+  return testing.run(T, spec)
 end
 
 local spec = assert(_G.arg[1], 'usage: nvim --headless -u NONE -l harness.lua <spec.lua>')
@@ -215,4 +113,7 @@ if not ok then
   io.stdout:write('ERROR loading ' .. spec .. ':\n' .. tostring(passed) .. '\n')
 end
 io.stdout:flush()
+-- os.exit() skips Neovim's own cleanup: remove this Neovim's temp folder
+-- (the homes, servers and copied checkouts specs made: ~300 MB a run).
+vim.fn.delete(vim.fn.fnamemodify(vim.fn.tempname(), ':h'), 'rf')
 os.exit((ok and passed) and 0 or 1)

@@ -14,7 +14,8 @@ vim.fn.mkdir(scratch, 'p')
 local cache_dir = vim.fn.stdpath('cache') .. '/wasm_nvim'
 
 -- the sleeper's 1 s deadline keeps its 3 s sleep "longer than the call may run"
-local base = { plugins = { fastbad = { timeout_ms = 200 }, fastbad2 = { timeout_ms = 200 }, sleeper = { timeout_ms = 1000 } } }
+local base =
+  { plugins = { fastbad = { timeout_ms = 200 }, fastbad2 = { timeout_ms = 200 }, sleeper = { timeout_ms = 1000 } } }
 
 --- setup() with the base options and `extra`; returns what it notified.
 local function setup(extra)
@@ -47,9 +48,10 @@ end
 
 -- 2 ---------------------------------------------------------------------------
 T.test('a panic inside a protected Lua section is an internal error, not an abort', function()
-  T.fails({ 'wasm_nvim: panicky.protected_panic:',
-    'internal error (please report): panic: test hook: a panic inside a protected Lua section' },
-    wasm.panicky.protected_panic)
+  T.fails({
+    'wasm_nvim: panicky.protected_panic:',
+    'internal error (please report): panic: test hook: a panic inside a protected Lua section',
+  }, wasm.panicky.protected_panic)
   editor_is_fine()
   T.eq(wasm.panicky.ok(), 'fine')
 end)
@@ -136,9 +138,12 @@ T.test('a cache entry replaced by a FIFO is skipped and rebuilt, not read', func
   T.eq(vim.fn.system({ 'mkfifo', entries[1] }), '')
   setup()
   T.eq(wasm.tiny.ok(), 'fine')
-  T.eq(vim.tbl_filter(function(p)
-    return p.name == 'tiny'
-  end, wasm.plugins())[1].compiled, 'rebuilt (corrupt cache entry)')
+  T.eq(
+    vim.tbl_filter(function(p)
+      return p.name == 'tiny'
+    end, wasm.plugins())[1].compiled,
+    'rebuilt (corrupt cache entry)'
+  )
   vim.fn.delete(entries[1])
 end)
 
@@ -200,8 +205,11 @@ T.test('2000 reloads do not grow the process mappings (no waiting for a Lua GC)'
 end)
 
 T.test('a plugin reloading itself during its own call is refused cleanly, and works after', function()
-  T.fails("cannot reload 'conformance' while it is running", wasm.conformance.exec,
-    "require('wasm_nvim').reload('conformance')")
+  T.fails(
+    "cannot reload 'conformance' while it is running",
+    wasm.conformance.exec,
+    "require('wasm_nvim').reload('conformance')"
+  )
   T.eq(wasm.conformance.ping(), 'pong')
   editor_is_fine()
 end)
@@ -250,8 +258,8 @@ T.test('settings made for a file that is gone are not given to another file of t
   local info = vim.tbl_filter(function(p)
     return p.name == 'notes'
   end, wasm.plugins())[1]
-  T.eq(info.memory_mb, 256, 'the defaults, not the real one\'s limits')
-  T.eq(info.data_dir, nil, 'not the real one\'s data dir')
+  T.eq(info.memory_mb, 256, "the defaults, not the real one's limits")
+  T.eq(info.data_dir, nil, "not the real one's data dir")
   vim.opt.rtp:remove(impostor)
 end)
 
@@ -268,13 +276,13 @@ T.test('...but a restriction made for that name holds for the other file, and a 
   local info = vim.tbl_filter(function(p)
     return p.name == 'notes'
   end, wasm.plugins())[1]
-  T.eq(info.allow, 'nothing (no API, no Lua)', 'the real one\'s restriction and the global one both hold')
+  T.eq(info.allow, 'nothing (no API, no Lua)', "the real one's restriction and the global one both hold")
   T.eq(info.data_dir, nil, 'the grant does not pass')
   vim.opt.rtp:remove(impostor)
 end)
 
 -- 11 --------------------------------------------------------------------------
-T.test('a cache entry of another module copied under a plugin\'s name is not run', function()
+T.test("a cache entry of another module copied under a plugin's name is not run", function()
   vim.fn.delete(cache_dir, 'rf')
   vim.opt.rtp:append(T.build .. '/cache_a')
   vim.opt.rtp:append(T.build .. '/cache_b')
@@ -331,39 +339,50 @@ T.test('debug = true with a vim.notify that calls wasm_nvim: no RefCell panic, n
 end)
 
 T.test('an error at the nesting limit keeps the first and last frames, not all 100', function()
-  local err = T.fails({ 'wasm_nvim: conformance.recurse:', 'nested calls omitted', 'nested deeper than 100' },
-    wasm.conformance.recurse, 150)
+  local err = T.fails(
+    { 'wasm_nvim: conformance.recurse:', 'nested calls omitted', 'nested deeper than 100' },
+    wasm.conformance.recurse,
+    150
+  )
   T.ok(#err < 3000, ('a %d-byte message'):format(#err))
   editor_is_fine()
 end)
 
 T.test('a table with both [1] and ["1"] is an error, not a lost key', function()
-  T.fails({ 'wasm_nvim: conformance.echo:', 'bad value:', "key '1' twice" }, wasm.conformance.echo, { [1] = 'a', ['1'] = 'b' })
+  T.fails(
+    { 'wasm_nvim: conformance.echo:', 'bad value:', "key '1' twice" },
+    wasm.conformance.echo,
+    { [1] = 'a', ['1'] = 'b' }
+  )
   T.eq(wasm.conformance.echo({ [1] = 'a', [3] = 'b' }), { ['1'] = 'a', ['3'] = 'b' })
 end)
 
 T.test('a cdata value is named in the error', function()
-  T.fails({ 'wasm_nvim: conformance.echo:', 'cannot encode a cdata' }, wasm.conformance.echo, require('ffi').new('int', 1))
+  T.fails(
+    { 'wasm_nvim: conformance.echo:', 'cannot encode a cdata' },
+    wasm.conformance.echo,
+    require('ffi').new('int', 1)
+  )
 end)
 
 -- 14 --------------------------------------------------------------------------
 T.test('a hostile fast-ABI plugin: each broken call is an error naming it; the editor is intact', function()
   local f = wasm.fastbad
   local cases = {
-    args_out_of_bounds = { 'nvim_buf_line_count', 'outside the plugin\'s memory' },
-    args_huge_len = { 'nvim_buf_line_count', 'outside the plugin\'s memory' },
+    args_out_of_bounds = { 'nvim_buf_line_count', "outside the plugin's memory" },
+    args_huge_len = { 'nvim_buf_line_count', "outside the plugin's memory" },
     args_garbage = { 'nvim_buf_line_count', 'invalid msgpack', 'arguments must be an array' },
     args_deep = { 'nvim_buf_line_count', 'nested deeper than 128' },
     args_huge_array = { 'nvim_buf_line_count', 'elements in' },
     args_trailing = { 'nvim_get_current_line', 'bytes after the arguments' },
-    result_out_of_bounds = { 'result', 'outside the plugin\'s memory' },
-    result_huge_len = { 'result', 'outside the plugin\'s memory' },
+    result_out_of_bounds = { 'result', "outside the plugin's memory" },
+    result_huge_len = { 'result', "outside the plugin's memory" },
     result_garbage = { 'invalid msgpack' },
     result_deep = { 'nested deeper than 128' },
     error_bad_utf8 = { 'caf\u{fffd} error' },
     lua_error = { 'boom from a fast-ABI chunk' },
     spin = { 'limit exceeded: timeout' },
-    alloc_garbage = { 'nvim_get_current_line', 'alloc returned', 'outside the plugin\'s memory' },
+    alloc_garbage = { 'nvim_get_current_line', 'alloc returned', "outside the plugin's memory" },
   }
   for name, needles in pairs(cases) do
     table.insert(needles, 1, 'wasm_nvim: fastbad.' .. name .. ':')
@@ -376,8 +395,13 @@ end)
 T.test('the msgpack reader on random and mutated bytes: a value or an error, never a crash', function()
   local decode = wasm._msgpack_decode
   math.randomseed(12)
-  local seeds = { '\x93\x01\xa2hi\x81\xa1k\xc3', '\xdc\x00\x03\xc0\xcb\x3f\xf0\0\0\0\0\0\0\xd4\x00\x05',
-    '\x91\x91\x91\x90', '\xc7\x01\x01\x05', '\x82\xa1a\x90\xa1b\x80' }
+  local seeds = {
+    '\x93\x01\xa2hi\x81\xa1k\xc3',
+    '\xdc\x00\x03\xc0\xcb\x3f\xf0\0\0\0\0\0\0\xd4\x00\x05',
+    '\x91\x91\x91\x90',
+    '\xc7\x01\x01\x05',
+    '\x82\xa1a\x90\xa1b\x80',
+  }
   local ok_count, err_count = 0, 0
   for i = 1, 20000 do
     local bytes

@@ -25,13 +25,24 @@ T.test('an older Neovim than 0.11 is refused at require time, saying which is ne
   -- A fresh Neovim that claims not to be 0.11 (vim.fn.has answers no),
   -- loading the library for the first time. Debian's real 0.7.2 is tried
   -- by scripts/test.sh when it is installed.
-  local fake = "local has = vim.fn.has; vim.fn.has = function(f) if f == 'nvim-0.11' then return 0 end return has(f) end"
-  local r = vim.system({ vim.v.progpath, '--headless', '-u', 'NONE', '-i', 'NONE', '--cmd', 'set rtp^=' .. dir,
-    '-c', 'lua ' .. fake,
-    '-c', "lua local ok, err = pcall(require, 'wasm_nvim'); io.stdout:write(tostring(ok), '|', tostring(err))",
-    '-c', 'qa!' }):wait()
+  local fake =
+    "local has = vim.fn.has; vim.fn.has = function(f) if f == 'nvim-0.11' then return 0 end return has(f) end"
+  local r = T.nvim({
+    '--cmd',
+    'set rtp^=' .. dir,
+    '-c',
+    'lua ' .. fake,
+    '-c',
+    "lua local ok, err = pcall(require, 'wasm_nvim'); io.stdout:write(tostring(ok), '|', tostring(err))",
+    '-c',
+    'qa!',
+  })
   T.eq(r.code, 0, r.stderr)
   local v = vim.version()
-  T.contains(r.stdout, 'false|', 'wasm_nvim needs Neovim 0.11 or newer; this is Neovim ' ..
-    ('%d.%d.%d'):format(v.major, v.minor, v.patch), 'Update Neovim')
+  T.contains(
+    r.stdout,
+    'false|',
+    'wasm_nvim needs Neovim 0.11 or newer; this is Neovim ' .. ('%d.%d.%d'):format(v.major, v.minor, v.patch),
+    'Update Neovim'
+  )
 end)

@@ -9,36 +9,19 @@ if T.unix_only('copies the checkout with git and builds with cargo') then
   return
 end
 
-local home = vim.fn.tempname()
-local site = home .. '/data/nvim/site/pack/plugins/start'
+local user = T.user_home()
+local home, site = user.home, user.site
 local repo = site .. '/wasm_nvim'
 
---- Copies the working tree's files (tracked or not, minus ignored ones).
-local function copy_repo()
-  local files = vim.system({ 'git', '-C', T.root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard' },
-    { text = true }):wait().stdout
-  for file in files:gmatch('[^%z]+') do
-    local src, dst = T.root .. '/' .. file, repo .. '/' .. file
-    if vim.uv.fs_stat(src) then
-      vim.fn.mkdir(vim.fn.fnamemodify(dst, ':h'), 'p')
-      assert(vim.uv.fs_copyfile(src, dst))
-    end
-  end
-end
-
-local env = {
-  XDG_CONFIG_HOME = home .. '/config',
-  XDG_DATA_HOME = home .. '/data',
-  XDG_STATE_HOME = home .. '/state',
-  XDG_CACHE_HOME = home .. '/cache',
+local env = vim.tbl_extend('force', user.env, {
   -- reuse this checkout's compiled dependencies
   CARGO_TARGET_DIR = T.root .. '/target',
   -- build from source (download_spec tests the download)
   WASM_NVIM_BUILD = 'cargo',
-}
+})
 
 T.test('install under pack/*/start, build with `nvim -l build.lua`, set up from init.lua', function()
-  copy_repo()
+  T.copy_checkout(repo)
   -- the example plugins, installed the same way (each ships wasm/*.wasm)
   for _, example in ipairs({ 'zig-wordcount', 'rust-sortlines', 'c-calc' }) do
     local wasm = vim.fn.glob(T.root .. '/examples/' .. example .. '/wasm/*.wasm', false, true)[1]
@@ -67,19 +50,27 @@ T.test('install under pack/*/start, build with `nvim -l build.lua`, set up from 
   local run = vim.system({ vim.v.progpath, '--headless', '-c', 'luafile ' .. check }, { env = env, text = true }):wait()
   T.eq(run.code, 0, run.stderr)
   local health, list, help = unpack(vim.split(table.concat(vim.fn.readfile(out), '\n'), '\n----\n', { plain = true }))
-  T.contains(health, 'library ', 'the Lua files match the library', 'calc: seed (JSON) ABI',
-    'sortlines: seed (JSON) ABI', 'wordcount: seed (JSON) ABI')
+  T.contains(
+    health,
+    'library ',
+    'the Lua files match the library',
+    'calc: seed (JSON) ABI',
+    'sortlines: seed (JSON) ABI',
+    'wordcount: seed (JSON) ABI'
+  )
   T.ok(not health:find('ERROR', 1, true), health)
   T.contains(list, 'calc', 'sortlines', 'wordcount')
   T.eq(help, 'wasm_nvim.txt')
 end)
 
 T.test('without cargo, the build step says what to install', function()
-  local r = vim.system({ vim.v.progpath, '-l', 'build.lua' }, {
-    cwd = repo,
-    env = vim.tbl_extend('force', env, { PATH = '/nonexistent' }),
-    text = true,
-  }):wait()
+  local r = vim
+    .system({ vim.v.progpath, '-l', 'build.lua' }, {
+      cwd = repo,
+      env = vim.tbl_extend('force', env, { PATH = '/nonexistent' }),
+      text = true,
+    })
+    :wait()
   T.ok(r.code ~= 0, 'fails')
   T.contains(r.stderr, 'cargo (Rust) is needed to build the library: install it from https://rustup.rs')
 end)

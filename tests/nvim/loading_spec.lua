@@ -33,7 +33,10 @@ T.test('the first file with a stem on the runtimepath wins; debug says which was
   T.eq(wasm.conformance.ping(), 'pong', 'the earlier conformance.wasm is the one loaded')
   T.eq(wasm.conformance.trap, nil)
   local text = T.notes_text(notes)
-  T.contains(text, 'skipping ' .. dir .. '/wasm/conformance.wasm: same name as ' .. T.build .. '/conformance/wasm/conformance.wasm')
+  T.contains(
+    text,
+    'skipping ' .. dir .. '/wasm/conformance.wasm: same name as ' .. T.build .. '/conformance/wasm/conformance.wasm'
+  )
   T.contains(text, "loaded 'conformance' from " .. T.build .. '/conformance/wasm/conformance.wasm in ')
   vim.opt.rtp:remove(dir)
 end)

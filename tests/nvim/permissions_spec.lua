@@ -41,10 +41,12 @@ end)
 T.test('allow.api = false: no API function; with allow.lua = false too, a pure computation', function()
   local c, f = setup({ api = false, lua = false })
   T.buffer({ 'private' })
-  T.fails({ 'wasm_nvim: conformance.current_line:', 'nvim_get_current_line',
-    "permission denied: plugin 'conformance' may not call nvim_get_current_line (allow.api = false in setup())" },
-    c.current_line)
-  T.fails({ 'fastabi.current_line:', "may not call nvim_get_current_line (allow.api = false" }, f.current_line)
+  T.fails({
+    'wasm_nvim: conformance.current_line:',
+    'nvim_get_current_line',
+    "permission denied: plugin 'conformance' may not call nvim_get_current_line (allow.api = false in setup())",
+  }, c.current_line)
+  T.fails({ 'fastabi.current_line:', 'may not call nvim_get_current_line (allow.api = false' }, f.current_line)
   T.fails('may not run Lua', c.exec, 'vim.g.ran = 1')
   T.eq(c.echo({ 1, 2 }), { 1, 2 }, 'computing still works')
   T.eq(f.greet('you'), 'Hello, you!')
@@ -55,7 +57,7 @@ T.test('allow.api = { names }: only those functions', function()
   local c = setup({ api = { 'nvim_get_current_line' } })
   T.buffer({ 'before' })
   T.eq(c.current_line(), 'before')
-  T.fails("may not call nvim_set_current_line (it is not in allow.api in setup())", c.set_line, 'after')
+  T.fails('may not call nvim_set_current_line (it is not in allow.api in setup())', c.set_line, 'after')
   T.eq(T.lines(), { 'before' }, 'the buffer was not changed')
 end)
 
@@ -76,8 +78,11 @@ T.test('a global allow applies to every plugin; a plugin entry overrides it', fu
 end)
 
 T.test('bad allow options are errors naming the option; unknown keys warn', function()
-  T.fails("option 'plugins.conformance.allow.api' must be a boolean or a list of API function names, got integer",
-    wasm.setup, { plugins = { conformance = { allow = { api = 3 } } } })
+  T.fails(
+    "option 'plugins.conformance.allow.api' must be a boolean or a list of API function names, got integer",
+    wasm.setup,
+    { plugins = { conformance = { allow = { api = 3 } } } }
+  )
   T.fails("option 'allow.lua' must be a boolean, got string", wasm.setup, { allow = { lua = 'no' } })
   local notes = T.notified(function()
     wasm.setup({ allow = { files = false } })

@@ -37,10 +37,27 @@ end
 
 T.test(':help wasm_nvim works once helptags are generated', function()
   vim.opt.rtp:append(help_dir())
-  for _, tag in ipairs({ 'wasm_nvim.txt', 'wasm_nvim-install', 'wasm_nvim.setup()', 'wasm_nvim-options', ':Wasm',
-    ':Wasm-reload', 'wasm_nvim-health', 'wasm_nvim-sdk-rust', 'wasm_nvim-sdk-zig', 'wasm_nvim-sdk-c', 'wasm_nvim-seed-abi',
-    'wasm_nvim-fast-abi', 'wasm_nvim-msgpack-abi', 'wasm_nvim-values', 'wasm_nvim-callbacks', 'wasm_nvim-autocmd', 'wasm_nvim-limits',
-    'wasm_nvim-errors', 'wasm_nvim-troubleshooting' }) do
+  for _, tag in ipairs({
+    'wasm_nvim.txt',
+    'wasm_nvim-install',
+    'wasm_nvim.setup()',
+    'wasm_nvim-options',
+    ':Wasm',
+    ':Wasm-reload',
+    'wasm_nvim-health',
+    'wasm_nvim-sdk-rust',
+    'wasm_nvim-sdk-zig',
+    'wasm_nvim-sdk-c',
+    'wasm_nvim-seed-abi',
+    'wasm_nvim-fast-abi',
+    'wasm_nvim-msgpack-abi',
+    'wasm_nvim-values',
+    'wasm_nvim-callbacks',
+    'wasm_nvim-autocmd',
+    'wasm_nvim-limits',
+    'wasm_nvim-errors',
+    'wasm_nvim-troubleshooting',
+  }) do
     vim.cmd.help(tag)
     T.eq(vim.bo.buftype, 'help', tag)
     T.eq(vim.fn.expand('%:t'), 'wasm_nvim.txt', tag)
@@ -71,7 +88,10 @@ T.test('the help file parses as vimdoc without errors', function()
   local problems = {}
   local function walk(node)
     if node:type() == 'ERROR' or node:missing() then
-      problems[#problems + 1] = ('line %d: %s'):format(node:range() + 1, node:missing() and ('missing ' .. node:type()) or 'error')
+      problems[#problems + 1] = ('line %d: %s'):format(
+        node:range() + 1,
+        node:missing() and ('missing ' .. node:type()) or 'error'
+      )
     elseif node:has_error() then
       for child in node:iter_children() do
         walk(child)
@@ -88,30 +108,41 @@ if not T.windows then
   -- The Zig and C SDK READMEs: their hello world, built with their build line
   -- as written (`path/to/guest/...` pointing here, zig from PATH) in an empty
   -- directory, loads and answers.
-  for _, sdk in ipairs({ { dir = 'zig', lang = 'zig', src = 'src/greet.zig', name = 'greet' },
-    { dir = 'c', lang = 'c', src = 'src/hello.c', name = 'hello' } }) do
-    T.test('guest/' .. sdk.dir .. '/README.md: the hello world builds with its build line in an empty directory', function()
-      local text = table.concat(vim.fn.readfile(T.root .. '/guest/' .. sdk.dir .. '/README.md'), '\n')
-      local source = assert(text:match('```' .. sdk.lang .. '\n(.-)\n```'), 'no ' .. sdk.lang .. ' block')
-      local build = assert(text:match('```sh\n(.-)\n```'), 'no sh block')
-      build = build:gsub('path/to/guest/', T.root .. '/guest/')
-      local dir = vim.fn.tempname()
-      vim.fn.mkdir(dir .. '/src', 'p')
-      vim.fn.writefile(vim.split(source, '\n'), dir .. '/' .. sdk.src)
-      local cache = T.root .. '/target/guests/zig-cache'
-      local r = vim.system({ 'bash', '-c', build }, { cwd = dir, env = {
-        PATH = T.root .. '/.deps/bin:' .. vim.env.PATH,
-        ZIG_LOCAL_CACHE_DIR = cache, ZIG_GLOBAL_CACHE_DIR = cache .. '/global',
-      } }):wait()
-      T.eq(r.code, 0, build .. '\n' .. r.stderr)
-      vim.opt.rtp:prepend(T.root)
-      vim.opt.rtp:append(dir)
-      local wasm = require('wasm_nvim')
-      wasm.setup()
-      T.notified(function()
-        T.eq(wasm[sdk.name].greet('you'), 'Hello, you!')
-      end)
-    end)
+  for _, sdk in ipairs({
+    { dir = 'zig', lang = 'zig', src = 'src/greet.zig', name = 'greet' },
+    { dir = 'c', lang = 'c', src = 'src/hello.c', name = 'hello' },
+  }) do
+    T.test(
+      'guest/' .. sdk.dir .. '/README.md: the hello world builds with its build line in an empty directory',
+      function()
+        local text = table.concat(vim.fn.readfile(T.root .. '/guest/' .. sdk.dir .. '/README.md'), '\n')
+        local source = assert(text:match('```' .. sdk.lang .. '\n(.-)\n```'), 'no ' .. sdk.lang .. ' block')
+        local build = assert(text:match('```sh\n(.-)\n```'), 'no sh block')
+        build = build:gsub('path/to/guest/', T.root .. '/guest/')
+        local dir = vim.fn.tempname()
+        vim.fn.mkdir(dir .. '/src', 'p')
+        vim.fn.writefile(vim.split(source, '\n'), dir .. '/' .. sdk.src)
+        local cache = T.root .. '/target/guests/zig-cache'
+        local r = vim
+          .system({ 'bash', '-c', build }, {
+            cwd = dir,
+            env = {
+              PATH = T.root .. '/.deps/bin:' .. vim.env.PATH,
+              ZIG_LOCAL_CACHE_DIR = cache,
+              ZIG_GLOBAL_CACHE_DIR = cache .. '/global',
+            },
+          })
+          :wait()
+        T.eq(r.code, 0, build .. '\n' .. r.stderr)
+        vim.opt.rtp:prepend(T.root)
+        vim.opt.rtp:append(dir)
+        local wasm = require('wasm_nvim')
+        wasm.setup()
+        T.notified(function()
+          T.eq(wasm[sdk.name].greet('you'), 'Hello, you!')
+        end)
+      end
+    )
   end
 
   T.test('the Zig and C examples build from a copy without .deps/, with zig on PATH', function()
@@ -119,10 +150,19 @@ if not T.windows then
     for _, dir in ipairs({ 'scripts', 'guest/zig', 'guest/c', 'examples/zig-reverse/src', 'examples/c-reverse/src' }) do
       vim.fn.mkdir(copy .. '/' .. dir, 'p')
     end
-    local files = { 'scripts/env.sh', 'guest/zig/wasm_nvim.zig', 'guest/zig/wasm_nvim_api.zig',
-      'guest/zig/wasm_nvim_abi.zig', 'guest/c/wasm_nvim.h', 'guest/c/wasm_nvim_api.h', 'guest/c/wasm_nvim_abi.h',
-      'examples/zig-reverse/build.sh', 'examples/zig-reverse/src/reverse.zig',
-      'examples/c-reverse/build.sh', 'examples/c-reverse/src/reverse.c' }
+    local files = {
+      'scripts/env.sh',
+      'guest/zig/wasm_nvim.zig',
+      'guest/zig/wasm_nvim_api.zig',
+      'guest/zig/wasm_nvim_abi.zig',
+      'guest/c/wasm_nvim.h',
+      'guest/c/wasm_nvim_api.h',
+      'guest/c/wasm_nvim_abi.h',
+      'examples/zig-reverse/build.sh',
+      'examples/zig-reverse/src/reverse.zig',
+      'examples/c-reverse/build.sh',
+      'examples/c-reverse/src/reverse.c',
+    }
     for _, f in ipairs(files) do
       T.ok(vim.uv.fs_copyfile(T.root .. '/' .. f, copy .. '/' .. f), f)
     end
@@ -131,9 +171,15 @@ if not T.windows then
     vim.uv.fs_symlink(vim.fn.resolve(T.root .. '/.deps/bin/zig'), bin .. '/zig')
     local cache = T.root .. '/target/guests/zig-cache'
     for _, example in ipairs({ 'zig-reverse', 'c-reverse' }) do
-      local r = vim.system({ 'bash', copy .. '/examples/' .. example .. '/build.sh' }, { env = {
-        PATH = bin .. ':' .. vim.env.PATH, ZIG = '', ZIG_GLOBAL_CACHE_DIR = cache .. '/global',
-      } }):wait()
+      local r = vim
+        .system({ 'bash', copy .. '/examples/' .. example .. '/build.sh' }, {
+          env = {
+            PATH = bin .. ':' .. vim.env.PATH,
+            ZIG = '',
+            ZIG_GLOBAL_CACHE_DIR = cache .. '/global',
+          },
+        })
+        :wait()
       T.eq(r.code, 0, example .. ': ' .. r.stderr)
       T.eq(#vim.fn.glob(copy .. '/examples/' .. example .. '/wasm/*.wasm', false, true), 1, example)
     end

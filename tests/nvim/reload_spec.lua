@@ -31,10 +31,13 @@ local function register_all(P, tag)
   P.buf_set_keymap({ buf, 'n', '<F10>', '', { callback = cb('on_tick') } })
   P.buf_attach({ buf, false, { on_lines = cb('on_record') } })
   -- a repeating timer calling the export until the test stops it
-  P.exec_lua({ [[
+  P.exec_lua({
+    [[
     _G.reload_timer = vim.uv.new_timer()
     _G.reload_timer:start(5, 5, vim.schedule_wrap(...))
-  ]], { cb('on_tick') } })
+  ]],
+    { cb('on_tick') },
+  })
   return buf
 end
 
@@ -47,10 +50,17 @@ local function fire_all(P, tag, buf)
   vim.api.nvim_feedkeys(vim.keycode('<F9><F10>'), 'x', false)
   vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'edited' })
   local log = P.log()
-  local ticks_before = #vim.tbl_filter(function(e) return e == 'tick' end, log)
-  T.ok(vim.wait(1000, function()
-    return #vim.tbl_filter(function(e) return e == 'tick' end, P.log()) > ticks_before
-  end), 'the timer reaches the plugin')
+  local ticks_before = #vim.tbl_filter(function(e)
+    return e == 'tick'
+  end, log)
+  T.ok(
+    vim.wait(1000, function()
+      return #vim.tbl_filter(function(e)
+        return e == 'tick'
+      end, P.log()) > ticks_before
+    end),
+    'the timer reaches the plugin'
+  )
   _G.reload_timer:stop()
   _G.reload_timer:close()
   return P.log()
@@ -119,15 +129,21 @@ T.test('a reload into code without the export drops those callbacks, saying so',
     vim.cmd('Wasm reload shrink')
   end)
   local text = T.notes_text(notes)
-  T.contains(text, "wasm_nvim: reloaded 'shrink': dropped user command :ShrinkOneCmd (its callback 'on_record' is no longer exported)",
-    "wasm_nvim: reloaded 'shrink': dropped autocmd ")
+  T.contains(
+    text,
+    "wasm_nvim: reloaded 'shrink': dropped user command :ShrinkOneCmd (its callback 'on_record' is no longer exported)",
+    "wasm_nvim: reloaded 'shrink': dropped autocmd "
+  )
   T.eq(#vim.api.nvim_get_autocmds({ event = 'User', pattern = 'ShrinkOne' }), 0)
   T.eq(vim.fn.exists(':ShrinkOneCmd'), 0)
   -- the attachment cannot be deleted from outside: it detaches itself, silently
-  T.eq(T.notified(function()
-    vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'y' })
-    vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'z' })
-  end), {})
+  T.eq(
+    T.notified(function()
+      vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'y' })
+      vim.api.nvim_buf_set_lines(buf, 0, -1, true, { 'z' })
+    end),
+    {}
+  )
   T.contains(table.concat(wasm._log(), '\n'), "[shrink] callback dropped: 'on_record' is no longer exported")
   T.eq(wasm.shrink.greet('you'), 'Hello, you!')
 end)
@@ -154,7 +170,10 @@ end)
 
 T.test('a plugin cannot be reloaded from inside one of its own calls', function()
   plugin_dir('inside', T.build .. '/conformance/wasm/conformance.wasm')
-  T.fails("cannot reload 'inside' while it is running (from its own callback: use vim.schedule)",
-    wasm.inside.exec, 'assert(require("wasm_nvim").reload("inside"))')
+  T.fails(
+    "cannot reload 'inside' while it is running (from its own callback: use vim.schedule)",
+    wasm.inside.exec,
+    'assert(require("wasm_nvim").reload("inside"))'
+  )
   T.eq(wasm.inside.ping(), 'pong')
 end)

@@ -8,7 +8,8 @@
 T.rtp('probe_zig', 'probe_c')
 
 local wasm = require('wasm_nvim')
-local pinned = T.windows or assert(vim.env.WASM_NVIM_PINNED, 'WASM_NVIM_PINNED is not set (run through scripts/test.sh)')
+local pinned = T.windows
+  or assert(vim.env.WASM_NVIM_PINNED, 'WASM_NVIM_PINNED is not set (run through scripts/test.sh)')
 local zig_file, c_file = T.root .. '/guest/zig/wasm_nvim_api.zig', T.root .. '/guest/c/wasm_nvim_api.h'
 local zig_abi_file, c_abi_file = T.root .. '/guest/zig/wasm_nvim_abi.zig', T.root .. '/guest/c/wasm_nvim_abi.h'
 local zig_exe = vim.env.ZIG or (T.root .. '/.deps/bin/zig')
@@ -23,8 +24,22 @@ if not T.windows then
     -- the generator runs in the pinned Neovim whichever Neovim runs this spec
     local zig, c = vim.fn.tempname() .. '.zig', vim.fn.tempname() .. '.h'
     local zig_abi, c_abi = vim.fn.tempname() .. '.zig', vim.fn.tempname() .. '.h'
-    local r = vim.system({ pinned, '--headless', '-u', 'NONE', '-i', 'NONE', '-l',
-      T.root .. '/scripts/gen_guest_api.lua', zig, c, zig_abi, c_abi }):wait()
+    local r = vim
+      .system({
+        pinned,
+        '--headless',
+        '-u',
+        'NONE',
+        '-i',
+        'NONE',
+        '-l',
+        T.root .. '/scripts/gen_guest_api.lua',
+        zig,
+        c,
+        zig_abi,
+        c_abi,
+      })
+      :wait()
     T.eq(r.code, 0, r.stderr)
     T.eq(vim.fn.readfile(zig_file), vim.fn.readfile(zig), 'checked-in Zig bindings differ: run `make gen`')
     T.eq(vim.fn.readfile(c_file), vim.fn.readfile(c), 'checked-in C bindings differ: run `make gen`')
@@ -46,10 +61,17 @@ if not T.windows then
     T.eq(select(2, zig:gsub('\npub const ', '')), n)
     T.eq(select(2, c:gsub('\n#define WN_', '')), n)
     -- the values the SDKs rely on, spelled out: a change here is an ABI change
-    T.contains(c, '\n#define WN_ABI_VERSION 1u', '\n#define WN_MSGPACK_MODULE "nvim"',
-      '\n#define WN_CALLBACK_KEY "__wasm_callback"', '\n#define WN_PACKED_LEN_SHIFT 32u',
-      '\n#define WN_PACKED_ERROR_BIT 0x8000000000000000ull', '\n#define WN_PACKED_MAX_LEN 0x7fffffffu',
-      '\n#define WN_VERSION_MAJOR_SHIFT 48u', '\n#define WN_FUNCTIONS_SECTION "wasm_nvim_functions"')
+    T.contains(
+      c,
+      '\n#define WN_ABI_VERSION 1u',
+      '\n#define WN_MSGPACK_MODULE "nvim"',
+      '\n#define WN_CALLBACK_KEY "__wasm_callback"',
+      '\n#define WN_PACKED_LEN_SHIFT 32u',
+      '\n#define WN_PACKED_ERROR_BIT 0x8000000000000000ull',
+      '\n#define WN_PACKED_MAX_LEN 0x7fffffffu',
+      '\n#define WN_VERSION_MAJOR_SHIFT 48u',
+      '\n#define WN_FUNCTIONS_SECTION "wasm_nvim_functions"'
+    )
   end)
 
   T.test('the Zig and C SDKs use the generated ABI constants, not copies of them', function()
@@ -67,8 +89,18 @@ if not T.windows then
       return table.concat(lines, '\n')
     end
     zig, c = code(zig), code(c)
-    for _, copy in ipairs({ '"nvim"', '"__wasm_callback"', '"wasm_nvim_abi"', '"wasm_nvim_functions"', '"alloc"',
-      '<< 63', '>> 63', '<< 48', '>> 48', '0x7fff' }) do
+    for _, copy in ipairs({
+      '"nvim"',
+      '"__wasm_callback"',
+      '"wasm_nvim_abi"',
+      '"wasm_nvim_functions"',
+      '"alloc"',
+      '<< 63',
+      '>> 63',
+      '<< 48',
+      '>> 48',
+      '0x7fff',
+    }) do
       T.eq(zig:find(copy, 1, true), nil, 'wasm_nvim.zig copies ' .. copy)
       T.eq(c:find(copy, 1, true), nil, 'wasm_nvim.h copies ' .. copy)
     end
@@ -87,11 +119,16 @@ if not T.windows then
     end
     T.eq(select(2, zig:gsub('\npub fn nvim_', '')), #names)
     T.eq(select(2, c:gsub('\nWASM_NVIM_IMPORT%(', '')), #names)
-    T.contains(zig,
+    T.contains(
+      zig,
       'pub fn nvim_buf_get_lines(buffer: nvim.Buffer, start: i64, end: i64, strict_indexing: bool) nvim.Error![][]const u8',
-      'pub fn nvim_open_win(buffer: nvim.Buffer, enter: bool, config: anytype) nvim.Error!nvim.Window')
-    T.contains(c, 'static inline wn_result wn_nvim_buf_set_var(int64_t buffer, wn_str name, wn_writer *value)',
-      'deprecated since API level')
+      'pub fn nvim_open_win(buffer: nvim.Buffer, enter: bool, config: anytype) nvim.Error!nvim.Window'
+    )
+    T.contains(
+      c,
+      'static inline wn_result wn_nvim_buf_set_var(int64_t buffer, wn_str name, wn_writer *value)',
+      'deprecated since API level'
+    )
   end)
 
   T.test('every generated binding compiles (Zig: each non-generic one analysed; C: -Wall -Wextra -Werror)', function()
@@ -109,13 +146,43 @@ if not T.windows then
       '}',
     }, dir .. '/all.zig')
     local cache = T.root .. '/target/guests/zig-cache'
-    local zig = vim.system({ zig_exe, 'build-obj', '-target', 'wasm32-freestanding', '-O', 'ReleaseSmall',
-      '-fno-emit-bin', '--cache-dir', cache, '--global-cache-dir', cache .. '/global', '--dep', 'wasm_nvim',
-      '-Mroot=' .. dir .. '/all.zig', '-Mwasm_nvim=' .. T.root .. '/guest/zig/wasm_nvim.zig' }):wait()
+    local zig = vim
+      .system({
+        zig_exe,
+        'build-obj',
+        '-target',
+        'wasm32-freestanding',
+        '-O',
+        'ReleaseSmall',
+        '-fno-emit-bin',
+        '--cache-dir',
+        cache,
+        '--global-cache-dir',
+        cache .. '/global',
+        '--dep',
+        'wasm_nvim',
+        '-Mroot=' .. dir .. '/all.zig',
+        '-Mwasm_nvim=' .. T.root .. '/guest/zig/wasm_nvim.zig',
+      })
+      :wait()
     T.eq(zig.code, 0, zig.stderr)
     vim.fn.writefile({ '#define WASM_NVIM_IMPLEMENTATION', '#include "wasm_nvim.h"' }, dir .. '/all.c')
-    local c = vim.system({ zig_exe, 'cc', '--target=wasm32-wasi', '-c', '-o', dir .. '/all.o', '-std=c11', '-Wall', '-Wextra',
-      '-Werror', '-I', T.root .. '/guest/c', dir .. '/all.c' }, { env = { ZIG_GLOBAL_CACHE_DIR = cache .. '/global' } })
+    local c = vim
+      .system({
+        zig_exe,
+        'cc',
+        '--target=wasm32-wasi',
+        '-c',
+        '-o',
+        dir .. '/all.o',
+        '-std=c11',
+        '-Wall',
+        '-Wextra',
+        '-Werror',
+        '-I',
+        T.root .. '/guest/c',
+        dir .. '/all.c',
+      }, { env = { ZIG_GLOBAL_CACHE_DIR = cache .. '/global' } })
       :wait()
     T.eq(c.code, 0, c.stderr)
   end)

@@ -116,8 +116,11 @@ T.test('API functions Lua cannot call (RPC-only) link, and fail clearly when cal
 end)
 
 T.test('an nvim_* error names plugin, function and API function', function()
-  T.fails({ 'wasm_nvim: conformance.get_lines:', 'nvim_buf_get_lines', 'Invalid buffer id: 9999' }, c.get_lines,
-    { 9999, 0, -1, true })
+  T.fails(
+    { 'wasm_nvim: conformance.get_lines:', 'nvim_buf_get_lines', 'Invalid buffer id: 9999' },
+    c.get_lines,
+    { 9999, 0, -1, true }
+  )
   T.fails({ 'nvim_buf_get_lines', 'arguments must be a JSON array, got "{\\"buf\\":1}"' }, c.get_lines, { buf = 1 })
 end)
 
@@ -149,10 +152,12 @@ T.test('a panic in the guest is a trap naming plugin and function', function()
   T.eq(c.ping(), 'pong')
 end)
 
-T.test('set_error fails the call with the plugin\'s message, and the plugin keeps its state', function()
+T.test("set_error fails the call with the plugin's message, and the plugin keeps its state", function()
   c.stash({ kept = true })
-  T.eq(T.fails('wasm_nvim: conformance.refuse: first line must be a number', c.refuse, 'first line must be a number'),
-    'wasm_nvim: conformance.refuse: first line must be a number')
+  T.eq(
+    T.fails('wasm_nvim: conformance.refuse: first line must be a number', c.refuse, 'first line must be a number'),
+    'wasm_nvim: conformance.refuse: first line must be a number'
+  )
   T.eq(c.unstash(), { kept = true }, 'no trap, no fresh instance')
 end)
 

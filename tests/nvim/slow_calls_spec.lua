@@ -50,8 +50,11 @@ T.test(':checkhealth and :Wasm info name the slow plugin and its slowest functio
   vim.cmd('checkhealth wasm_nvim')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, true), '\n')
   vim.cmd.bwipeout()
-  T.contains(text, 'calls slower than 100 ms are recorded',
-    'WARNING conformance: 2 call(s) slower than 100 ms, the slowest conformance.busy (')
+  T.contains(
+    text,
+    'calls slower than 100 ms are recorded',
+    'WARNING conformance: 2 call(s) slower than 100 ms, the slowest conformance.busy ('
+  )
   local out = vim.api.nvim_exec2('Wasm info conformance', { output = true }).output
   T.contains(out, 'slow:     2 call(s), the slowest busy (')
 end)

@@ -24,7 +24,11 @@ local function max_depth()
   local fail_depth = n
   while fail_depth - ok_depth > ok_depth / 16 do
     local mid = math.floor((ok_depth + fail_depth) / 2)
-    if pcall(wasm.diver1.probe, mid) then ok_depth = mid else fail_depth = mid end
+    if pcall(wasm.diver1.probe, mid) then
+      ok_depth = mid
+    else
+      fail_depth = mid
+    end
   end
   return ok_depth
 end
@@ -92,8 +96,10 @@ T.test('a chain that never stops ends in a clean error naming a plugin', functio
   T.contains(errs[1], 'wasm_nvim: diver')
   -- diver1 re-entered from deeper than its own stack, Neovim's autocmd
   -- nesting limit, or the cross-plugin nesting cap: whichever comes first
-  T.ok(errs[1]:find('call stack exhausted', 1, true) or errs[1]:find('E218', 1, true)
-    or errs[1]:find('nested', 1, true), errs[1])
+  T.ok(
+    errs[1]:find('call stack exhausted', 1, true) or errs[1]:find('E218', 1, true) or errs[1]:find('nested', 1, true),
+    errs[1]
+  )
   io.stdout:write('       (stopped at level ' .. level .. ': ' .. errs[1]:match('[^\n]*') .. ')\n')
   editor_is_fine()
   on_dive = function() end

@@ -42,25 +42,37 @@ T.test('a function only a newer Neovim has fails when called, naming the Neovim 
   if has_012 then
     wasm.compat.ui_send() -- nvim_ui_send exists here (no UI attached: nothing to see)
   else
-    T.fails({ 'wasm_nvim: compat.ui_send:', 'nvim_ui_send: needs API level 14 (Neovim 0.12)',
-      ('this is %s'):format(running), ('(API level %d)'):format(level) }, wasm.compat.ui_send)
+    T.fails({
+      'wasm_nvim: compat.ui_send:',
+      'nvim_ui_send: needs API level 14 (Neovim 0.12)',
+      ('this is %s'):format(running),
+      ('(API level %d)'):format(level),
+    }, wasm.compat.ui_send)
   end
   T.eq(wasm.compat.ping(), 'pong', 'the plugin still works')
 end)
 
 T.test('a function no Neovim has fails when called, saying it is unknown here', function()
-  T.fails({ 'wasm_nvim: compat.unknown:', ('nvim_no_such_function: unknown in %s'):format(running) },
-    wasm.compat.unknown)
+  T.fails(
+    { 'wasm_nvim: compat.unknown:', ('nvim_no_such_function: unknown in %s'):format(running) },
+    wasm.compat.unknown
+  )
   T.eq(wasm.compat.ping(), 'pong')
 end)
 
 T.test('an import whose type no API implies is a load error naming it, both types and the plugin', function()
   local text = T.notes_text(notes)
-  T.contains(text, "plugin 'mistyped'",
+  T.contains(
+    text,
+    "plugin 'mistyped'",
     'import host::nvim_get_current_line is declared (i64) -> i32 but the API of Neovim',
-    'implies () -> i32')
-  T.contains(text, "plugin 'mistyped_fast'",
-    "import nvim::nvim_get_current_line is declared (i32) -> i32 but the msgpack ABI's API imports are (i32, i32) -> i64")
+    'implies () -> i32'
+  )
+  T.contains(
+    text,
+    "plugin 'mistyped_fast'",
+    "import nvim::nvim_get_current_line is declared (i32) -> i32 but the msgpack ABI's API imports are (i32, i32) -> i64"
+  )
 end)
 
 T.test('a plugin importing thousands of made-up API functions is refused at load, quickly', function()

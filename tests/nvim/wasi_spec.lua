@@ -25,7 +25,10 @@ end)
 
 T.test('the data directory is a jail, and it is per plugin', function()
   T.contains(wasm.conformance.read_file('/data/../../../etc/passwd').error, 'Operation not permitted')
-  T.eq(wasm.conformance2.write_file({ path = '/data/notes.txt', text = 'x' }), 'No such file or directory (os error 44)')
+  T.eq(
+    wasm.conformance2.write_file({ path = '/data/notes.txt', text = 'x' }),
+    'No such file or directory (os error 44)'
+  )
 end)
 
 T.test('what a plugin prints reaches :messages, stdout and stderr', function()
@@ -35,8 +38,11 @@ T.test('what a plugin prints reaches :messages, stdout and stderr', function()
 end)
 
 T.test('option errors name the option', function()
-  T.fails("option 'plugins.conformance.data_dir' must be a boolean, got string", wasm.setup,
-    { plugins = { conformance = { data_dir = 'yes' } } })
+  T.fails(
+    "option 'plugins.conformance.data_dir' must be a boolean, got string",
+    wasm.setup,
+    { plugins = { conformance = { data_dir = 'yes' } } }
+  )
   T.fails("option 'limits.timeout_ms' must be an integer >= 0, got -1", wasm.setup, { limits = { timeout_ms = -1 } })
   T.fails("option 'limits.memory_mb' must be an integer >= 1, got 0.5", wasm.setup, { limits = { memory_mb = 0.5 } })
   local notes = T.notified(function()

@@ -15,7 +15,12 @@ local function await(fn, ms)
   fn(function(...)
     got = { n = select('#', ...), ... }
   end)
-  T.ok(vim.wait(ms or 10000, function() return got ~= nil end, 1), 'callback within the time')
+  T.ok(
+    vim.wait(ms or 10000, function()
+      return got ~= nil
+    end, 1),
+    'callback within the time'
+  )
   return unpack(got, 1, got.n)
 end
 
@@ -70,15 +75,31 @@ T.test('progress reaches on_progress; cancel() stops a job that checks, and its 
   local progress, finished = {}, false
   local job = w:call('sum', { 1e12 }, function()
     finished = true
-  end, { on_progress = function(v) progress[#progress + 1] = v end })
-  T.ok(vim.wait(10000, function() return #progress >= 2 end, 1), 'progress reports arrived')
+  end, {
+    on_progress = function(v)
+      progress[#progress + 1] = v
+    end,
+  })
+  T.ok(
+    vim.wait(10000, function()
+      return #progress >= 2
+    end, 1),
+    'progress reports arrived'
+  )
   T.ok(progress[2] > progress[1], 'increasing')
   job:cancel()
-  T.ok(vim.wait(5000, function() return job:status() == 'cancelled' end, 1), 'cancelled: ' .. job:status())
+  T.ok(
+    vim.wait(5000, function()
+      return job:status() == 'cancelled'
+    end, 1),
+    'cancelled: ' .. job:status()
+  )
   vim.wait(50)
   T.eq(finished, false, 'no callback after cancel()')
   -- the instance kept its state: it stopped by itself, no trap
-  local err, n = await(function(done) w:call('keep', { 'abc' }, done) end)
+  local err, n = await(function(done)
+    w:call('keep', { 'abc' }, done)
+  end)
   T.eq({ err, n }, { nil, 3 })
   T.eq(w:info().instantiations, 1, 'same instance')
   w:close()
@@ -87,11 +108,17 @@ end)
 T.test('a newer query cancels the older one; queued jobs never run', function()
   local w = wasm.worker('workload')
   local results = {}
-  local first = w:call('sum', { 1e12 }, function(e, v) results.first = { e, v } end)
-  local second = w:call('sum', { 1e12 }, function(e, v) results.second = { e, v } end)
+  local first = w:call('sum', { 1e12 }, function(e, v)
+    results.first = { e, v }
+  end)
+  local second = w:call('sum', { 1e12 }, function(e, v)
+    results.second = { e, v }
+  end)
   first:cancel()
   second:cancel()
-  local err, v = await(function(done) w:call('sum', { 10 }, done) end)
+  local err, v = await(function(done)
+    w:call('sum', { 10 }, done)
+  end)
   T.eq({ err, v }, { nil, 45 })
   T.eq(results, {}, 'the cancelled ones report nothing')
   T.eq(second:status(), 'cancelled')
@@ -100,14 +127,34 @@ end)
 
 T.test('a job that never checks is interrupted after cancel(); the worker starts afresh and works', function()
   local w = wasm.worker('workload')
-  T.eq(select(2, await(function(done) w:call('keep', { 'state' }, done) end)), 5)
+  T.eq(
+    select(
+      2,
+      await(function(done)
+        w:call('keep', { 'state' }, done)
+      end)
+    ),
+    5
+  )
   local job = w:call('spin', {})
-  T.ok(vim.wait(5000, function() return job:status() == 'running' end, 1), 'running')
+  T.ok(
+    vim.wait(5000, function()
+      return job:status() == 'running'
+    end, 1),
+    'running'
+  )
   local t0 = vim.uv.hrtime()
   job:cancel()
-  T.ok(vim.wait(5000, function() return job:status() == 'cancelled' end, 1), 'interrupted: ' .. job:status())
+  T.ok(
+    vim.wait(5000, function()
+      return job:status() == 'cancelled'
+    end, 1),
+    'interrupted: ' .. job:status()
+  )
   T.ok((vim.uv.hrtime() - t0) / 1e6 < 2000, 'within the grace period and a tick')
-  local err, v = await(function(done) w:call('kept_reversed', {}, done) end)
+  local err, v = await(function(done)
+    w:call('kept_reversed', {}, done)
+  end)
   T.eq({ err, v }, { nil, '' }, 'a fresh instance: the state is gone')
   T.eq(w:info().instantiations, 2)
   w:close()
@@ -116,24 +163,44 @@ end)
 T.test('a trapping job fails with the plugin, function and panic message; the pool stays healthy', function()
   local check = T.unsaved_buffer()
   local w = wasm.worker('workload')
-  local err = await(function(done) w:call('boom', {}, done) end)
+  local err = await(function(done)
+    w:call('boom', {}, done)
+  end)
   T.contains(err, 'wasm_nvim: workload.boom (job ', 'boom in a job')
-  local err2, v = await(function(done) w:call('sum', { 100 }, done) end)
+  local err2, v = await(function(done)
+    w:call('sum', { 100 }, done)
+  end)
   T.eq({ err2, v }, { nil, 4950 }, 'the same worker works again')
-  local e3, v3 = await(function(done) wasm.spawn('workload', 'sum', { 10 }, done) end)
+  local e3, v3 = await(function(done)
+    wasm.spawn('workload', 'sum', { 10 }, done)
+  end)
   T.eq({ e3, v3 }, { nil, 45 }, 'and so does a new one')
-  T.ok(vim.tbl_contains(wasm._log(), function(l) return l:find('boom in a job', 1, true) ~= nil end,
-    { predicate = true }), ':Wasm log has the failure')
+  T.ok(
+    vim.tbl_contains(wasm._log(), function(l)
+      return l:find('boom in a job', 1, true) ~= nil
+    end, { predicate = true }),
+    ':Wasm log has the failure'
+  )
   check()
   w:close()
 end)
 
 T.test('a worker cannot call the Neovim API or Lua: a clear error naming plugin, function and why', function()
-  local err, text = await(function(done) wasm.spawn('workload', 'api', {}, done) end)
+  local err, text = await(function(done)
+    wasm.spawn('workload', 'api', {}, done)
+  end)
   T.eq(err, nil)
-  T.contains(text, 'error: ', 'nvim_get_current_line', 'not available in a worker job', 'workload.api',
-    "runs off the editor's thread")
-  local _, probe = await(function(done) wasm.spawn('workload', 'probe', {}, done) end)
+  T.contains(
+    text,
+    'error: ',
+    'nvim_get_current_line',
+    'not available in a worker job',
+    'workload.api',
+    "runs off the editor's thread"
+  )
+  local _, probe = await(function(done)
+    wasm.spawn('workload', 'probe', {}, done)
+  end)
   T.eq(probe[1], false, 'has() is false for every API function in a job')
   T.eq(probe[2], vim.fn.api_info().version.api_level, 'version() works')
   T.eq(wasm.workload.api():sub(1, 4), 'ok: ', 'on the editor thread the same function works')
@@ -142,9 +209,27 @@ end)
 T.test('data is binary-safe and stays in the worker between jobs', function()
   local w = wasm.worker('workload')
   local blob = '\0\255\1binary' .. string.rep('x', 100000)
-  T.eq(select(2, await(function(done) w:call('keep', { blob }, done) end)), #blob)
-  T.eq(select(2, await(function(done) w:call('keep', { '\254' }, done) end)), #blob + 1)
-  local _, back = await(function(done) w:call('kept_reversed', {}, done) end)
+  T.eq(
+    select(
+      2,
+      await(function(done)
+        w:call('keep', { blob }, done)
+      end)
+    ),
+    #blob
+  )
+  T.eq(
+    select(
+      2,
+      await(function(done)
+        w:call('keep', { '\254' }, done)
+      end)
+    ),
+    #blob + 1
+  )
+  local _, back = await(function(done)
+    w:call('kept_reversed', {}, done)
+  end)
   T.eq(back, (blob .. '\254'):reverse())
   T.ok(w:info().memory >= #blob, 'memory is reported')
   w:close()
@@ -152,26 +237,47 @@ end)
 
 T.test('per-job limits: a deadline, and the memory cap', function()
   local w = wasm.worker('workload')
-  local err = await(function(done) w:call('spin', {}, done, { timeout_ms = 200 }) end)
+  local err = await(function(done)
+    w:call('spin', {}, done, { timeout_ms = 200 })
+  end)
   T.contains(err, 'workload.spin (job ', 'limit exceeded: timeout', '200 ms')
-  local err2 = await(function(done) w:call('grow', { 1024 }, done) end)
+  local err2 = await(function(done)
+    w:call('grow', { 1024 }, done)
+  end)
   T.contains(err2, 'workload.grow (job ', 'limit exceeded: memory', 'limit is 256 MiB')
-  T.eq(select(2, await(function(done) w:call('sum', { 4 }, done) end)), 6, 'still works')
+  T.eq(
+    select(
+      2,
+      await(function(done)
+        w:call('sum', { 4 }, done)
+      end)
+    ),
+    6,
+    'still works'
+  )
   w:close()
 end)
 
 T.test('errors: unknown plugin or function, bad arguments', function()
   T.fails("no plugin named 'nope'", wasm.worker, 'nope')
   local w = wasm.worker('workload')
-  T.fails({ 'workload.nope (job)', "'nope' is not an exported function" }, function() w:call('nope', {}) end)
-  local err = await(function(done) w:call('sum', { 'x' }, done) end)
+  T.fails({ 'workload.nope (job)', "'nope' is not an exported function" }, function()
+    w:call('nope', {})
+  end)
+  local err = await(function(done)
+    w:call('sum', { 'x' }, done)
+  end)
   T.contains(err, 'workload.sum (job ', 'argument 1 (n): expected an integer')
   w:close()
-  T.fails('the worker is closed', function() w:call('sum', { 1 }) end)
+  T.fails('the worker is closed', function()
+    w:call('sum', { 1 })
+  end)
 end)
 
 T.test('output of a job goes to :messages after the plugin name', function()
-  await(function(done) wasm.spawn('workload', 'say', { 'hello from a worker' }, done) end)
+  await(function(done)
+    wasm.spawn('workload', 'say', { 'hello from a worker' }, done)
+  end)
   vim.wait(20)
   T.contains(T.messages(), 'workload: hello from a worker')
 end)
@@ -179,7 +285,9 @@ end)
 T.test('jobs() and :Wasm info show the pool, workers and running jobs', function()
   local w = wasm.worker('workload')
   local job = w:call('sum', { 1e12 })
-  T.ok(vim.wait(5000, function() return job:status() == 'running' end, 1))
+  T.ok(vim.wait(5000, function()
+    return job:status() == 'running'
+  end, 1))
   local info = wasm.jobs()
   T.eq(info.threads.size, 2)
   local mine = w:info()
@@ -190,22 +298,45 @@ T.test('jobs() and :Wasm info show the pool, workers and running jobs', function
   T.contains(out, 'worker ' .. w.id, 'running sum')
   job:cancel()
   w:close()
-  T.ok(vim.wait(5000, function() return running_jobs() == 0 end, 1), 'nothing runs after close()')
+  T.ok(
+    vim.wait(5000, function()
+      return running_jobs() == 0
+    end, 1),
+    'nothing runs after close()'
+  )
 end)
 
 T.test('reload with jobs running: they end with an error saying why; the new plugin works', function()
   local w = wasm.worker('workload')
   local errs = {}
-  w:call('spin', {}, function(e) errs.running = e end)
-  w:call('sum', { 5 }, function(e) errs.queued = e end)
-  T.ok(vim.wait(5000, function() return running_jobs() == 1 end, 1), 'running')
+  w:call('spin', {}, function(e)
+    errs.running = e
+  end)
+  w:call('sum', { 5 }, function(e)
+    errs.queued = e
+  end)
+  T.ok(
+    vim.wait(5000, function()
+      return running_jobs() == 1
+    end, 1),
+    'running'
+  )
   wasm.reload('workload')
-  T.ok(vim.wait(5000, function() return errs.running and errs.queued end, 1), 'both told')
+  T.ok(
+    vim.wait(5000, function()
+      return errs.running and errs.queued
+    end, 1),
+    'both told'
+  )
   T.contains(errs.running, 'workload.spin (job ', 'cancelled (the plugin was reloaded)')
   T.contains(errs.queued, 'workload.sum (job ', 'cancelled (the plugin was reloaded)')
   T.eq(running_jobs(), 0, 'no job of the old plugin runs')
-  T.fails('was reloaded', function() w:call('sum', { 1 }) end)
-  local e, v = await(function(done) wasm.worker('workload'):call('sum', { 3 }, done) end)
+  T.fails('was reloaded', function()
+    w:call('sum', { 1 })
+  end)
+  local e, v = await(function(done)
+    wasm.worker('workload'):call('sum', { 3 }, done)
+  end)
   T.eq({ e, v }, { nil, 3 })
 end)
 
@@ -223,7 +354,8 @@ T.test('exit with jobs running: Neovim quits at once and cleanly', function()
   local path = vim.fn.tempname() .. '.lua'
   vim.fn.writefile(vim.split(script, '\n'), path)
   local t0 = vim.uv.hrtime()
-  local r = vim.system({ nvim, '--headless', '-u', 'NONE', '-i', 'NONE', '-c', 'luafile ' .. path }, { text = true })
+  local r = vim
+    .system({ nvim, '--headless', '-u', 'NONE', '-i', 'NONE', '-c', 'luafile ' .. path }, { text = true })
     :wait(20000)
   local ms = (vim.uv.hrtime() - t0) / 1e6
   T.eq(r.code, 0, 'exit code (stderr: ' .. tostring(r.stderr) .. ')')

@@ -14,7 +14,10 @@ vim.api.nvim_create_user_command('WasmFind', function(cmd)
   elseif sub == 'buffers' or sub == 'lines' then
     finder.sources[sub]()
   else
-    vim.notify(('WasmFind: unknown source %q; use %s'):format(sub, table.concat(subcommands, ', ')), vim.log.levels.ERROR)
+    vim.notify(
+      ('WasmFind: unknown source %q; use %s'):format(sub, table.concat(subcommands, ', ')),
+      vim.log.levels.ERROR
+    )
   end
 end, {
   nargs = '*',
@@ -22,7 +25,9 @@ end, {
     if #vim.split(line, '%s+', { trimempty = false }) > 2 then
       return vim.fn.getcompletion(lead, 'dir')
     end
-    return vim.tbl_filter(function(s) return vim.startswith(s, lead) end, subcommands)
+    return vim.tbl_filter(function(s)
+      return vim.startswith(s, lead)
+    end, subcommands)
   end,
   desc = 'Fuzzy find files, buffers or lines (wasm matcher)',
 })

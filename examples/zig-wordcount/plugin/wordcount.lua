@@ -16,13 +16,15 @@ vim.api.nvim_create_user_command('WordCount', function(opts)
   local function n(count, what)
     return ('%d %s%s'):format(count, what, count == 1 and '' or 's')
   end
-  vim.notify(('lines %d-%d: %s, %s, %s, %s, %d blank'):format(
-    opts.line1,
-    opts.line2,
-    n(s.lines, 'line'),
-    n(s.words, 'word'),
-    n(s.chars, 'char'),
-    n(s.bytes, 'byte'),
-    s.blank_lines
-  ))
+  vim.notify(
+    ('lines %d-%d: %s, %s, %s, %s, %d blank'):format(
+      opts.line1,
+      opts.line2,
+      n(s.lines, 'line'),
+      n(s.words, 'word'),
+      n(s.chars, 'char'),
+      n(s.bytes, 'byte'),
+      s.blank_lines
+    )
+  )
 end, { range = true, desc = 'Count lines, words and characters (wasm_nvim zig-wordcount example)' })

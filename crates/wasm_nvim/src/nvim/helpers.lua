@@ -81,8 +81,13 @@ function M.api_functions()
     }
   end
   local v = info.version
-  local version = { major = v.major, minor = v.minor, patch = v.patch, api_level = v.api_level,
-    text = ('%d.%d.%d%s'):format(v.major, v.minor, v.patch, v.prerelease and '-dev' or '') }
+  local version = {
+    major = v.major,
+    minor = v.minor,
+    patch = v.patch,
+    api_level = v.api_level,
+    text = ('%d.%d.%d%s'):format(v.major, v.minor, v.patch, v.prerelease and '-dev' or ''),
+  }
   return out, version
 end
 
@@ -110,9 +115,13 @@ end
 function M.check_version(library)
   local ok, files = pcall(require, 'wasm_nvim.version')
   if ok and type(files) == 'string' and files ~= library then
-    M.notify(('wasm_nvim: the library is version %s but the Lua files are %s: rebuild the library '
-      .. '(`:Lazy build wasm_nvim`, or `nvim -l build.lua` in the plugin directory)'):format(library, files),
-      vim.log.levels.WARN)
+    M.notify(
+      (
+        'wasm_nvim: the library is version %s but the Lua files are %s: rebuild the library '
+        .. '(`:Lazy build wasm_nvim`, or `nvim -l build.lua` in the plugin directory)'
+      ):format(library, files),
+      vim.log.levels.WARN
+    )
   end
 end
 
@@ -127,7 +136,6 @@ end
 function M.wasm_files()
   return vim.api.nvim_get_runtime_file('wasm/*.wasm', true)
 end
-
 
 -- The LuaJIT FFI fast path for raw exports (see ffi.rs). Returns nil when
 -- the FFI is not available; the caller then uses `slow` itself.

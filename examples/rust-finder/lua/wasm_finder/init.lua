@@ -193,12 +193,25 @@ function M.pick(opts)
   vim.bo[prompt_buf].bufhidden = 'wipe'
   vim.bo[results_buf].bufhidden = 'wipe'
   local prompt_win = vim.api.nvim_open_win(prompt_buf, true, {
-    relative = 'editor', row = row, col = col, width = width, height = 1, style = 'minimal', border = 'rounded',
-    title = ' ' .. (opts.title or 'Find') .. ' ', title_pos = 'center',
+    relative = 'editor',
+    row = row,
+    col = col,
+    width = width,
+    height = 1,
+    style = 'minimal',
+    border = 'rounded',
+    title = ' ' .. (opts.title or 'Find') .. ' ',
+    title_pos = 'center',
   })
   local results_win = vim.api.nvim_open_win(results_buf, false, {
-    relative = 'editor', row = row + 3, col = col, width = width, height = height, style = 'minimal',
-    border = 'rounded', focusable = false,
+    relative = 'editor',
+    row = row + 3,
+    col = col,
+    width = width,
+    height = height,
+    style = 'minimal',
+    border = 'rounded',
+    focusable = false,
   })
   local state = { selected = 1, result = { items = {} }, closed = false }
   M._current = state
@@ -223,11 +236,19 @@ function M.pick(opts)
     end
     state.selected = math.max(1, math.min(state.selected, #items))
     if #items > 0 then
-      vim.api.nvim_buf_set_extmark(results_buf, ns, state.selected - 1, 0,
-        { line_hl_group = 'WasmFindSelected', priority = 1 })
+      vim.api.nvim_buf_set_extmark(
+        results_buf,
+        ns,
+        state.selected - 1,
+        0,
+        { line_hl_group = 'WasmFindSelected', priority = 1 }
+      )
       pcall(vim.api.nvim_win_set_cursor, results_win, { state.selected, 0 })
     end
-    local footer = ('%d/%d'):format(state.result.matched or 0, engine.count > 0 and engine.count or (state.result.total or 0))
+    local footer = ('%d/%d'):format(
+      state.result.matched or 0,
+      engine.count > 0 and engine.count or (state.result.total or 0)
+    )
     pcall(vim.api.nvim_win_set_config, results_win, { footer = ' ' .. footer .. ' ', footer_pos = 'right' })
   end
 
@@ -245,8 +266,11 @@ function M.pick(opts)
       end
     end, function(seen, total)
       if not state.closed then
-        pcall(vim.api.nvim_win_set_config, results_win,
-          { footer = (' matching %d%% '):format(math.floor(100 * seen / math.max(1, total))), footer_pos = 'right' })
+        pcall(
+          vim.api.nvim_win_set_config,
+          results_win,
+          { footer = (' matching %d%% '):format(math.floor(100 * seen / math.max(1, total))), footer_pos = 'right' }
+        )
       end
     end)
   end
@@ -298,17 +322,31 @@ function M.pick(opts)
       close(state.result.items[state.selected])
     end
   end)
-  map('<Esc>', function() close(nil) end)
-  map('<C-c>', function() close(nil) end)
-  map('<C-n>', function() move(1) end)
-  map('<Down>', function() move(1) end)
-  map('<C-p>', function() move(-1) end)
-  map('<Up>', function() move(-1) end)
+  map('<Esc>', function()
+    close(nil)
+  end)
+  map('<C-c>', function()
+    close(nil)
+  end)
+  map('<C-n>', function()
+    move(1)
+  end)
+  map('<Down>', function()
+    move(1)
+  end)
+  map('<C-p>', function()
+    move(-1)
+  end)
+  map('<Up>', function()
+    move(-1)
+  end)
   vim.api.nvim_create_autocmd({ 'TextChanged', 'TextChangedI' }, { buffer = prompt_buf, callback = update })
   vim.api.nvim_create_autocmd('WinLeave', {
     buffer = prompt_buf,
     once = true,
-    callback = function() close(nil) end,
+    callback = function()
+      close(nil)
+    end,
   })
   vim.cmd('startinsert')
   update()
@@ -324,15 +362,21 @@ end
 function M.files_text(dir)
   dir = dir or vim.fn.getcwd()
   local git = vim.fn.executable('git') == 1
-    and vim.system({ 'git', 'ls-files', '--cached', '--others', '--exclude-standard' }, { cwd = dir, text = true }):wait()
+    and vim
+      .system({ 'git', 'ls-files', '--cached', '--others', '--exclude-standard' }, { cwd = dir, text = true })
+      :wait()
   if git and git.code == 0 and git.stdout ~= '' then
     return git.stdout
   end
   local out = {}
-  for name, kind in vim.fs.dir(dir, {
-    depth = 50,
-    skip = function(d) return not vim.startswith(vim.fs.basename(d), '.') end,
-  }) do
+  for name, kind in
+    vim.fs.dir(dir, {
+      depth = 50,
+      skip = function(d)
+        return not vim.startswith(vim.fs.basename(d), '.')
+      end,
+    })
+  do
     if kind == 'file' then
       out[#out + 1] = name
     end
