@@ -10,7 +10,8 @@
 # its tests), and with an rlib among its crate types LTO keeps every public
 # Rust symbol alive and global (18,000 exported on macOS, where zig ignores
 # export lists; 22.6 MB instead of 12.7 MB for x86_64 macOS).
-# Linux: cargo-zigbuild (PyPI) with the project's Zig, glibc 2.17 baseline.
+# Linux: cargo-zigbuild (PyPI) with the project's Zig, glibc 2.17 baseline,
+#        linked against libgcc_s.so.1 for unwinding (see libgcc_s_stub).
 # macOS: cargo-zigbuild, -undefined dynamic_lookup (the Lua C API comes from
 #        Neovim at load time), MACOSX_DEPLOYMENT_TARGET=11.0, install name
 #        @rpath/wasm_nvim.so (not the build path).
@@ -36,6 +37,34 @@ if ! "$DEPS/venv/bin/python" -m pip show -q cargo-zigbuild >/dev/null 2>&1; then
 fi
 export PATH="$DEPS/bin:$DEPS/venv/bin:$PATH" # zig and cargo-zigbuild
 
+# cargo-zigbuild links zig's own libunwind into a Linux library, but LuaJIT
+# inside Neovim throws its errors with libgcc's unwinder: a Lua error raised
+# from a Rust function (a bad argument to `reload`, a refused `require`)
+# reached Rust's personality routine, which called the other unwinder, and
+# Neovim crashed. Linking against libgcc_s.so.1 (every glibc system has it,
+# Neovim itself loads it) makes the two one. This stub has its soname and
+# symbol versions to link against; the real one is used at run time.
+libgcc_s_stub() {
+  local target="$1" dir="target/libgcc_s-stub/$1"
+  mkdir -p "$dir"
+  local names=(_Unwind_DeleteException _Unwind_GetDataRelBase _Unwind_GetIP _Unwind_GetLanguageSpecificData
+    _Unwind_GetRegionStart _Unwind_GetTextRelBase _Unwind_RaiseException _Unwind_Resume _Unwind_SetGR
+    _Unwind_SetIP __deregister_frame __register_frame _Unwind_Backtrace _Unwind_FindEnclosingFunction
+    _Unwind_GetCFA _Unwind_GetIPInfo)
+  printf 'void %s(void) {}\n' "${names[@]}" >"$dir/stub.c"
+  cat >"$dir/stub.map" <<'MAP'
+GCC_3.0 { global: _Unwind_DeleteException; _Unwind_GetDataRelBase; _Unwind_GetIP;
+  _Unwind_GetLanguageSpecificData; _Unwind_GetRegionStart; _Unwind_GetTextRelBase;
+  _Unwind_RaiseException; _Unwind_Resume; _Unwind_SetGR; _Unwind_SetIP;
+  __deregister_frame; __register_frame; local: *; };
+GCC_3.3 { _Unwind_Backtrace; _Unwind_FindEnclosingFunction; _Unwind_GetCFA; } GCC_3.0;
+GCC_4.2.0 { _Unwind_GetIPInfo; } GCC_3.3;
+MAP
+  zig cc -target "${target%%-unknown-linux-gnu}-linux-gnu.$GLIBC" -shared -nostdlib -o "$dir/libgcc_s.so.1" \
+    -Wl,-soname,libgcc_s.so.1 -Wl,--version-script="$dir/stub.map" "$dir/stub.c" >&2
+  echo "$ROOT/$dir/libgcc_s.so.1"
+}
+
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
 cargo_args=(--locked --profile dist -p wasm_nvim --lib --crate-type cdylib)
@@ -46,7 +75,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     *-linux-gnu)
       log "$t (cargo zigbuild, glibc $GLIBC)"
-      cargo-zigbuild rustc "${cargo_args[@]}" --target "$t.$GLIBC" >&2
+      cargo-zigbuild rustc "${cargo_args[@]}" --target "$t.$GLIBC" -- -C link-arg="$(libgcc_s_stub "$t")" >&2
       out="target/$t/dist/libwasm_nvim.so" ext=so ;;
     *-apple-darwin)
       log "$t (cargo zigbuild, macOS 11.0)"

@@ -16,6 +16,7 @@
 # missing and running as root), which read ELF, Mach-O and PE alike.
 #   scripts/dist_check.sh <target> <file>
 set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 MAX_BYTES=20000000
 GLIBC=2.17
@@ -100,6 +101,26 @@ case "$target" in
     [ "$(printf '%s\n' "$newest" "GLIBC_$GLIBC" | sort -V | tail -n 1)" = "GLIBC_$GLIBC" ] \
       || fail "needs $newest, newer than the GLIBC_$GLIBC baseline"
     log "newest glibc symbol $newest (baseline GLIBC_$GLIBC)"
+    # One unwinder with Neovim's (see dist.sh, libgcc_s_stub): the _Unwind_*
+    # functions come from libgcc_s.so.1, none is linked in.
+    "$OBJDUMP" -p "$file" | grep -q "NEEDED *libgcc_s.so.1" || fail "does not link libgcc_s.so.1 (zig's libunwind instead?)"
+    if "$NM" --defined-only --format=just-symbols "$file" 2>/dev/null | grep -q '^_Unwind_RaiseException$'; then
+      fail "has its own unwinder (_Unwind_RaiseException defined): a Lua error crossing Rust would crash Neovim"
+    fi
+    log "unwinds with libgcc_s.so.1, as LuaJIT in Neovim does"
+    # And on this machine, the proof: a Lua error raised from a Rust function
+    # (a bad argument) must come back as an error, not crash Neovim.
+    nvim="$ROOT/.deps/bin/nvim-0.11"
+    if [ "$target" = "$(uname -m)-unknown-linux-gnu" ] && [ -x "$nvim" ]; then
+      rtp="$(mktemp -d)"
+      mkdir -p "$rtp/lua" && cp "$file" "$rtp/lua/wasm_nvim.so"
+      said="$(HOME="$rtp" "$nvim" --headless -u NONE -i NONE --cmd "set rtp^=$rtp" \
+        -c "lua local ok = pcall(require('wasm_nvim').reload, {}); io.stdout:write('survived ', tostring(ok))" \
+        -c 'qa!' 2>&1)" || true
+      rm -rf "$rtp"
+      [ "$said" = "survived false" ] || fail "a Lua error raised from Rust: expected 'survived false', got: $said"
+      log "a Lua error raised from Rust comes back as an error in $("$nvim" --version | head -n 1)"
+    fi
     ;;
   *-apple-darwin)
     private="$("$OBJDUMP" --macho --private-headers "$file")"
