@@ -2,8 +2,9 @@
 //!
 //! This crate is a Lua C module for Neovim's LuaJIT (`require("wasm_nvim")`)
 //! that runs each plugin's `.wasm` with wasmtime in Neovim's own process.
-//! This file is only the entry point; see `module.rs` for the Lua API and
-//! `abi/seed.rs` for what plugins import.
+//! This file is only the entry point; ARCHITECTURE.md follows one call
+//! through the modules and draws their layers (`module/` is the Lua API,
+//! `abi/` what plugins import, doc/abi.md the ABI).
 
 pub mod abi;
 pub mod api_levels;

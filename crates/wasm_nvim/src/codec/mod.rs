@@ -37,7 +37,7 @@
 //!   `(at [2].name)` is the field `name` of the second element.
 //! - Decoding with callbacks (the arguments of `nvim_*`), a map of exactly
 //!   one entry `{"__wasm_callback": "<export>"}` becomes a Lua function
-//!   calling that export (see `callbacks.rs`).
+//!   calling that export (see `nvim/callbacks.rs`).
 //! - msgpack only: extension types 0, 1, 2 (Neovim's Buffer, Window,
 //!   Tabpage) decode to the handle number; API results of those types are
 //!   written as them ([`msgpack::write_result`]).

@@ -1,4 +1,4 @@
--- The public API of workers, built on the raw functions of workers/lua.rs.
+-- The public API of workers, built on the Rust functions of module/workers.rs.
 -- Results reach Lua through a timer that runs only while jobs are out: in
 -- its (fast) callback it asks Rust whether anything finished (one atomic
 -- load) and schedules the dispatch, which calls the callbacks on the main

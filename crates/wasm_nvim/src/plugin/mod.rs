@@ -337,7 +337,7 @@ impl Plugin {
     /// 2000 reloads between two full GCs once exhausted the process's
     /// mappings. A call running now finishes; its `Store` is dropped when
     /// it returns. Functions kept from before call the new plugin
-    /// (`module.rs`).
+    /// (`lifecycle/table.rs`).
     pub fn retire(&self) {
         self.retired.set(true);
         *self.pre.borrow_mut() = None;
