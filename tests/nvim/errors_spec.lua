@@ -158,3 +158,13 @@ T.test('a guest that reserves ids and never consumes its argument, many times', 
   end
   editor_is_fine()
 end)
+
+T.test('a wrong argument to a module function is an error naming the function, not a crash', function()
+  T.fails('wasm_nvim.reload: expected a plugin name (a string) or nothing, got a table', function()
+    wasm.reload({})
+  end)
+  T.fails('wasm_nvim.reload: expected a plugin name (a string) or nothing, got a boolean', function()
+    wasm.reload(true)
+  end)
+  editor_is_fine()
+end)

@@ -47,7 +47,20 @@ pub fn build(lua: &Lua) -> mlua::Result<Table> {
         pair(lua, done.map(|()| Value::Nil).map_err(|e| format!("wasm_nvim.setup: {e}")))
     })?;
     module.set("setup", rt.nvim.wrap(setup).map_err(into_lua)?)?;
-    let reload = lua.create_function(move |lua, name: Option<String>| {
+    // Arguments are taken as any value and checked here, so a wrong one is
+    // an error naming the function, like every other failure.
+    let reload = lua.create_function(move |lua, name: Value| {
+        let name = match &name {
+            Value::Nil => None,
+            Value::String(s) => Some(s.to_string_lossy()),
+            other => {
+                let got = other.type_name();
+                return pair(
+                    lua,
+                    Err(format!("wasm_nvim.reload: expected a plugin name (a string) or nothing, got a {got}")),
+                );
+            }
+        };
         ensure_setup(rt, lua);
         let done = panics::catch(|| lifecycle::reload(rt, lua, name.as_deref())).and_then(|r| r);
         pair(lua, done.map(|()| Value::Nil).map_err(|e| format!("wasm_nvim.reload: {e}")))
