@@ -93,10 +93,7 @@ pub fn install(rt: &'static Host, lua: &Lua, module: &Table) -> Result<()> {
             Ok(LIVE.with_borrow(|live| live.get(&id).map(|j| j.control.status().as_str())))
         })?,
     )?;
-    raw.set(
-        "pending",
-        lua.create_function(|_, ()| Ok(crate::workers::pool_if_running().is_some_and(|p| p.has_events())))?,
-    )?;
+    raw.set("pending", lua.create_function(|_, ()| Ok(crate::job::events().waiting()))?)?;
     raw.set("poll", lua.create_function(move |lua, ()| poll(rt, lua))?)?;
     raw.set("info", lua.create_function(|lua, ()| info(lua))?)?;
     raw.set(
@@ -200,8 +197,7 @@ fn submit(rt: &'static Host, args: &[Value]) -> Result<u64> {
 /// `{ id, progress }` tables, decoded on the editor's thread.
 fn poll(rt: &'static Host, lua: &Lua) -> mlua::Result<Table> {
     let out = lua.create_table()?;
-    let Some(pool) = crate::workers::pool_if_running() else { return Ok(out) };
-    for event in pool.take_events() {
+    for event in crate::job::events().take() {
         let t = lua.create_table()?;
         match event {
             Event::Progress(control) => {

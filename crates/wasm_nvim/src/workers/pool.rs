@@ -1,12 +1,12 @@
-//! The thread pool: a few threads that run the jobs of every worker, and
-//! the queue of events (progress, results) for the editor's thread.
+//! The thread pool: a few threads that run the jobs of every worker; they
+//! hand results to the editor's thread through [`crate::job::events`].
 //!
 //! Threads start when jobs need them (up to the pool size) and exit after
 //! [`IDLE_EXIT`] without work, so an editor that uses no workers has no
 //! thread. A worker with queued jobs waits in the ready queue; a thread
 //! runs one of its jobs and puts it back at the end, so workers share the
 //! threads fairly. Nothing here touches Lua: the editor's thread polls
-//! [`Pool::take_events`] and never waits for a lock a job holds.
+//! the events and never waits for a lock a job holds.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -128,7 +128,7 @@ impl Pool {
             // A panic in wasm_nvim's own code must not take the thread
             // (and the jobs behind it) down silently.
             match crate::panics::catch(|| instance.run_next()) {
-                Ok(Ran::Job(finished)) => self.emit(Event::Done(finished)),
+                Ok(Ran::Job(finished)) => crate::job::events().emit(Event::Done(finished)),
                 Ok(Ran::Idle) => {}
                 Err(e) => self.fail_running(&instance, e),
             }
@@ -147,7 +147,7 @@ impl Pool {
     fn fail_running(&self, instance: &Instance, e: Error) {
         if let Some(control) = instance.take_running() {
             control.set_status(crate::job::Status::Failed);
-            self.emit(Event::Done(Finished { control, result: Err(e), output: None }));
+            crate::job::events().emit(Event::Done(Finished { control, result: Err(e), output: None }));
         }
     }
 
@@ -173,18 +173,6 @@ impl Pool {
         }
     }
 
-    pub fn emit(&self, event: Event) {
-        crate::job::events().emit(event);
-    }
-
-    pub fn has_events(&self) -> bool {
-        crate::job::events().waiting()
-    }
-
-    pub fn take_events(&self) -> VecDeque<Event> {
-        crate::job::events().take()
-    }
-
     /// Closes the workers of the plugin loaded with `key` (it was reloaded
     /// or removed): their jobs end now, with an error saying why.
     pub fn release(&self, key: PluginKey, why: &str) {
@@ -205,7 +193,7 @@ impl Pool {
     pub fn close(&self, instance: &Instance, grace: Duration, why: &str) {
         for control in instance.close(grace, why) {
             let result = Err(control.cancelled_error().unwrap_or_else(|| Error::new(Kind::Cancelled, "cancelled")));
-            self.emit(Event::Done(Finished { control, result, output: None }));
+            crate::job::events().emit(Event::Done(Finished { control, result, output: None }));
         }
         self.lock().instances.retain(|i| i.id != instance.id);
     }
