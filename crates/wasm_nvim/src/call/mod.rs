@@ -111,7 +111,7 @@ pub fn invoke(mut ctx: impl AsContextMut<Data = HostState>, func: &ExportFn, arg
 
 /// A trap's error, led by the panic message the plugin sent before it
 /// trapped (`nvim.panic`), if it sent one.
-pub fn trap_error(e: Error, panicked: Option<String>) -> Error {
+fn trap_error(e: Error, panicked: Option<String>) -> Error {
     match panicked {
         Some(message) => Error::new(Kind::Trap, format!("the plugin panicked: {message}\n{e}")),
         None => e,
@@ -201,7 +201,7 @@ fn call_shape(ctx: &mut StoreContextMut<'_, HostState>, func: &ExportFn, arg: Pa
 
 /// Copies a buffer a packed function returned out of guest memory and hands
 /// it back to the guest's `dealloc`.
-pub fn take_packed(ctx: &mut StoreContextMut<'_, HostState>, guest: &GuestIo, packed: Packed) -> Result<Vec<u8>> {
+fn take_packed(ctx: &mut StoreContextMut<'_, HostState>, guest: &GuestIo, packed: Packed) -> Result<Vec<u8>> {
     if packed.len == 0 {
         return Ok(Vec::new());
     }

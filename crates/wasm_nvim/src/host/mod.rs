@@ -90,9 +90,9 @@ impl Host {
         *self.setup.borrow_mut() = setup;
     }
 
-    /// Marks that a `setup()` has started; returns whether one had before.
-    pub fn start_setup(&self) -> bool {
-        self.setup_started.replace(true)
+    /// Marks that a `setup()` has started.
+    pub fn start_setup(&self) {
+        self.setup_started.set(true);
     }
 
     pub fn is_set_up(&self) -> bool {
